@@ -1,0 +1,44 @@
+from django.contrib import admin
+
+from approvals.models import ApprovalRequest, ApprovalVote
+from governance.admin_base import ReadOnlyModelAdmin
+
+
+class ApprovalVoteInline(admin.TabularInline):
+    model = ApprovalVote
+    extra = 0
+    can_delete = False
+    readonly_fields = [
+        "voter",
+        "verdict",
+        "comment",
+        "edited_params",
+        "params_digest",
+        "created_at",
+    ]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApprovalRequest)
+class ApprovalRequestAdmin(ReadOnlyModelAdmin):
+    list_display = [
+        "id",
+        "decision",
+        "group",
+        "status",
+        "approvals_needed",
+        "created_at",
+        "expires_at",
+    ]
+    list_filter = ["status", "group"]
+    search_fields = ["decision__action", "decision__on_behalf_of", "decision__request_id"]
+    inlines = [ApprovalVoteInline]
+
+
+@admin.register(ApprovalVote)
+class ApprovalVoteAdmin(ReadOnlyModelAdmin):
+    list_display = ["request", "voter", "verdict", "created_at"]
+    list_filter = ["verdict"]
+    search_fields = ["voter__email", "comment"]

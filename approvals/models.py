@@ -1,0 +1,74 @@
+"""Human approvals of pending decisions."""
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.urls import reverse
+
+from approvals.choices import ApprovalStatus, Verdict
+
+
+class ApprovalRequestQuerySet(models.QuerySet):
+    def pending(self) -> "ApprovalRequestQuerySet":
+        return self.filter(status=ApprovalStatus.PENDING)
+
+
+class ApprovalRequest(models.Model):
+    """The human side of one pending decision: routed to an approver group, needing a
+    number of distinct approvals before it expires."""
+
+    decision = models.OneToOneField(
+        "governance.Decision", on_delete=models.PROTECT, related_name="approval_request"
+    )
+    group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="approval_requests")
+    escalation_group = models.ForeignKey(
+        Group, on_delete=models.PROTECT, null=True, blank=True, related_name="escalated_approvals"
+    )
+    approvals_needed = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(
+        max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
+    )
+    created_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField(db_index=True)
+    sla_due_at = models.DateTimeField()
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApprovalRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["expires_at"]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"approval #{self.pk} of {self.decision.action}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("approvals:approval_request_detail", args=[self.pk])
+
+
+class ApprovalVote(models.Model):
+    """One approver's verdict on an approval request (at most one per approver)."""
+
+    request = models.ForeignKey(ApprovalRequest, on_delete=models.PROTECT, related_name="votes")
+    voter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approval_votes"
+    )
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    comment = models.TextField(blank=True)
+    edited_params = models.JSONField(null=True, blank=True)
+    # The digest of the params this vote approved: after an edit, earlier approvals of
+    # other params no longer count towards the approvals needed.
+    params_digest = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "voter"], name="approval_vote_once_per_voter"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.voter} {self.verdict}d #{self.request_id}"

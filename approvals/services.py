@@ -1,0 +1,216 @@
+"""Writes of the approval workflow: routing, votes, resolution and expiry."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from approvals.choices import ApprovalStatus, Verdict
+from approvals.models import ApprovalRequest, ApprovalVote
+from approvals.permissions import vote_refusal
+from audit.choices import EventType
+from audit.sealing import digest
+from audit.services import SYSTEM, audit_event_record
+from governance import engine
+from governance.choices import DecisionStatus
+from governance.exceptions import Conflict, PermissionDenied, ValidationFailed
+from governance.models import ActionType, Decision
+
+# Refusals that are about the person (403) rather than the request's state (409).
+_FORBIDDEN_CODES = {"own_request", "not_in_group"}
+
+
+def approval_request_create(
+    *, decision: Decision, verdict: engine.Verdict, now: datetime
+) -> ApprovalRequest:
+    """Route a pending decision to its approver group, with expiry and SLA."""
+    group, _ = Group.objects.get_or_create(name=verdict.approver_group)
+    action_type = ActionType.objects.filter(key=decision.action).first()
+    ttl = timedelta(minutes=verdict.approval_ttl_minutes)
+    sla_minutes = action_type.approval_sla_minutes if action_type else None
+    sla = timedelta(minutes=sla_minutes) if sla_minutes else ttl / 2
+    return ApprovalRequest.objects.create(
+        decision=decision,
+        group=group,
+        escalation_group=action_type.escalation_group if action_type else None,
+        approvals_needed=verdict.approvals_needed,
+        created_at=now,
+        expires_at=now + ttl,
+        sla_due_at=now + min(sla, ttl),
+    )
+
+
+def _validate_edited_params(edited_params: Any) -> dict | None:
+    if edited_params is None:
+        return None
+    if not isinstance(edited_params, dict):
+        raise ValidationFailed(
+            'Edited params must be a JSON object, e.g. {"to": "a@b.example"}.',
+            extra={"fields": {"params": ["Must be a JSON object."]}},
+        )
+    limit = settings.GOVERNANCE["MAX_PARAMS_BYTES"]
+    if len(json.dumps(edited_params)) > limit:
+        raise ValidationFailed(f"Edited params are larger than {limit} bytes.")
+    return edited_params
+
+
+def approval_vote_cast(
+    approval_id: int,
+    *,
+    voter,
+    verdict: str,
+    comment: str = "",
+    edited_params: dict | None = None,
+    now: datetime | None = None,
+) -> ApprovalRequest:
+    """Record one approver's verdict and resolve the request when it is decided.
+
+    The approval row is locked (SELECT ... FOR UPDATE) for the whole vote, so two
+    approvers acting at the same moment are serialised: the second sees the first's
+    vote and the resolved state, and exactly one resolution event is written."""
+    if verdict not in Verdict.values:
+        raise ValidationFailed("verdict must be approve or reject.")
+    if verdict == Verdict.REJECT and not comment.strip():
+        raise ValidationFailed(
+            "Give a reason for the rejection; the agent and the requester will see it.",
+            extra={"fields": {"reason": ["A reason is required to reject."]}},
+        )
+    edited_params = _validate_edited_params(edited_params)
+    now = now or timezone.now()
+    # Expire first, in a transaction of its own, so that the refusal below does not
+    # roll the expiry back.
+    approval_request_expire(approval_id, now=now)
+    with transaction.atomic():
+        approval = (
+            ApprovalRequest.objects.select_for_update()
+            .select_related("decision", "group")
+            .get(pk=approval_id)
+        )
+        refusal = vote_refusal(voter, approval)
+        if refusal is not None:
+            code, message = refusal
+            error = PermissionDenied if code in _FORBIDDEN_CODES else Conflict
+            raise error(message, code=code)
+        _vote_record(approval, voter, verdict, comment, edited_params, now)
+    return approval
+
+
+def _current_params(approval: ApprovalRequest) -> dict:
+    decision = approval.decision
+    return decision.approved_params if decision.approved_params is not None else decision.params
+
+
+def _vote_record(
+    approval: ApprovalRequest,
+    voter,
+    verdict: str,
+    comment: str,
+    edited_params: dict | None,
+    now: datetime,
+) -> None:
+    decision = approval.decision
+    if edited_params is not None and verdict == Verdict.APPROVE:
+        decision.approved_params = edited_params
+    params = _current_params(approval)
+    vote = ApprovalVote.objects.create(
+        request=approval,
+        voter=voter,
+        verdict=verdict,
+        comment=comment,
+        edited_params=edited_params if verdict == Verdict.APPROVE else None,
+        params_digest=digest(params),
+        created_at=now,
+    )
+    audit_event_record(
+        event_type=EventType.APPROVAL_VOTE_CAST,
+        actor=voter,
+        decision=decision,
+        timestamp=now,
+        outcome=verdict,
+        approved_params_digest=vote.params_digest,
+        detail={"comment": comment, "edited": vote.edited_params is not None},
+    )
+    if verdict == Verdict.REJECT:
+        _resolve(approval, ApprovalStatus.REJECTED, actor=voter, now=now, comment=comment)
+        return
+    approvers = _approvers_of(approval, vote.params_digest)
+    if len(approvers) >= approval.approvals_needed:
+        decision.approved_params_digest = vote.params_digest
+        decision.approval = "human:" + ",".join(approvers)
+        _resolve(approval, ApprovalStatus.APPROVED, actor=voter, now=now)
+    elif edited_params is not None:
+        decision.save(update_fields=["approved_params"])
+
+
+def _approvers_of(approval: ApprovalRequest, params_digest: str) -> list[str]:
+    """E-mails of the approvers who approved exactly these params, in vote order."""
+    votes = approval.votes.filter(verdict=Verdict.APPROVE, params_digest=params_digest)
+    return [v.voter.email for v in votes.select_related("voter").order_by("created_at", "pk")]
+
+
+_DECISION_STATUS = {
+    ApprovalStatus.APPROVED: DecisionStatus.APPROVED,
+    ApprovalStatus.REJECTED: DecisionStatus.REJECTED,
+    ApprovalStatus.EXPIRED: DecisionStatus.EXPIRED,
+}
+_EVENT_TYPE = {
+    ApprovalStatus.APPROVED: EventType.DECISION_APPROVED,
+    ApprovalStatus.REJECTED: EventType.DECISION_REJECTED,
+    ApprovalStatus.EXPIRED: EventType.DECISION_EXPIRED,
+}
+
+
+def _resolve(
+    approval: ApprovalRequest, status: ApprovalStatus, *, actor, now: datetime, comment: str = ""
+) -> None:
+    """Give the request and its decision their final state, once (caller holds the lock)."""
+    approval.status = status
+    approval.resolved_at = now
+    approval.save(update_fields=["status", "resolved_at"])
+    decision = approval.decision
+    decision.status = _DECISION_STATUS[status]
+    decision.resolved_at = now
+    if status != ApprovalStatus.APPROVED:
+        decision.approval = ""
+    decision.save(
+        update_fields=[
+            "status",
+            "resolved_at",
+            "approval",
+            "approved_params",
+            "approved_params_digest",
+        ]
+    )
+    audit_event_record(
+        event_type=_EVENT_TYPE[status],
+        actor=actor,
+        decision=decision,
+        timestamp=now,
+        outcome=status.value,
+        detail={"comment": comment} if comment else {},
+    )
+
+
+def approval_request_expire(approval_id: int, *, now: datetime | None = None) -> bool:
+    """Expire a pending request whose time is up; True if this call expired it.
+
+    Safe to call from many places at once (the periodic task, a poll of the decision):
+    the row lock and the status re-check make the second caller a no-op."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        approval = (
+            ApprovalRequest.objects.select_for_update()
+            .select_related("decision")
+            .filter(pk=approval_id, status=ApprovalStatus.PENDING, expires_at__lte=now)
+            .first()
+        )
+        if approval is None:
+            return False
+        _resolve(approval, ApprovalStatus.EXPIRED, actor=SYSTEM, now=now)
+    return True

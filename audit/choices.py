@@ -1,0 +1,36 @@
+"""Event types of the audit log (stable lowercase values: they appear in exports)."""
+
+from django.db import models
+
+
+class EventType(models.TextChoices):
+    # The decision path
+    DECISION_MADE = "decision_made", "Decision made"
+    APPROVAL_VOTE_CAST = "approval_vote_cast", "Approval vote cast"
+    DECISION_APPROVED = "decision_approved", "Decision approved"
+    DECISION_REJECTED = "decision_rejected", "Decision rejected"
+    DECISION_EXPIRED = "decision_expired", "Decision expired"
+    APPROVAL_ESCALATED = "approval_escalated", "Approval escalated"
+    OUTCOME_REPORTED = "outcome_reported", "Outcome reported"
+    API_AUTH_FAILED = "api_auth_failed", "API authentication failed"
+    # Governance configuration
+    CONFIG_CREATED = "config_created", "Configuration created"
+    CONFIG_UPDATED = "config_updated", "Configuration changed"
+    CONFIG_DELETED = "config_deleted", "Configuration deleted"
+    POLICY_IMPORTED = "policy_imported", "Policy imported"
+    RUNTIME_TOKEN_ISSUED = "runtime_token_issued", "Runtime token issued"
+    RUNTIME_TOKEN_REVOKED = "runtime_token_revoked", "Runtime token revoked"
+    CATALOG_VERSION_PINNED = "catalog_version_pinned", "Catalog version pinned"
+    CATALOG_VERSION_YANKED = "catalog_version_yanked", "Catalog version yanked"
+    GROUP_MEMBERSHIP_CHANGED = "group_membership_changed", "Group membership changed"
+
+
+DECISION_EVENT_TYPES = (
+    EventType.DECISION_MADE,
+    EventType.APPROVAL_VOTE_CAST,
+    EventType.DECISION_APPROVED,
+    EventType.DECISION_REJECTED,
+    EventType.DECISION_EXPIRED,
+    EventType.APPROVAL_ESCALATED,
+    EventType.OUTCOME_REPORTED,
+)

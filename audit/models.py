@@ -1,0 +1,152 @@
+"""The structured, append-only audit log."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from audit.choices import EventType
+from audit.sealing import event_content_hash
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or remove an audit event through the ORM."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Audit events are append-only; they cannot be updated.")
+
+    def delete(self):
+        raise AppendOnlyError("Audit events are append-only; they cannot be deleted.")
+
+    def decisions(self) -> "AuditEventQuerySet":
+        return self.filter(decision__isnull=False)
+
+
+class AuditEvent(models.Model):
+    """One thing that happened: an agent's proposed action and its decision, a human vote,
+    an outcome, or a change of the governance configuration.
+
+    Written only by `audit.services.audit_event_record`. The seed's record fields come
+    first; the actor is kept both as a foreign key and as text so that the record reads
+    the same after the person or runtime is gone. On PostgreSQL a trigger refuses UPDATE,
+    DELETE and TRUNCATE of this table."""
+
+    # The fields of the audit record, in the export's order.
+    RECORD_FIELDS = (
+        "timestamp",
+        "actor",
+        "on_behalf_of",
+        "action",
+        "approval",
+        "data_sources",
+        "model",
+        "plugin",
+        "reversible",
+    )
+    # Everything that the content hash covers (the id and the hash itself excepted).
+    HASHED_FIELDS = RECORD_FIELDS + (
+        "event_type",
+        "outcome",
+        "reason",
+        "profile",
+        "profile_revision",
+        "policy_revision",
+        "request_id",
+        "params_digest",
+        "approved_params_digest",
+        "decision_id",
+        "actor_user_id",
+        "actor_runtime_id",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "changes",
+        "detail",
+        "correlation_id",
+    )
+
+    timestamp = models.DateTimeField(db_index=True)
+    actor = models.CharField(
+        max_length=300, help_text='"runtime:<name>", "user:<email>" or "system".'
+    )
+    on_behalf_of = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=100, blank=True)
+    approval = models.CharField(max_length=500, null=True, blank=True)
+    data_sources = models.JSONField(default=list, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    plugin = models.CharField(max_length=200, blank=True)
+    reversible = models.BooleanField(null=True)
+
+    event_type = models.CharField(max_length=40, choices=EventType.choices)
+    outcome = models.CharField(max_length=20, blank=True)
+    reason = models.CharField(max_length=60, blank=True)
+    profile = models.CharField(max_length=100, blank=True)
+    profile_revision = models.PositiveIntegerField(null=True, blank=True)
+    policy_revision = models.PositiveBigIntegerField(null=True, blank=True)
+    request_id = models.CharField(max_length=200, blank=True)
+    params_digest = models.CharField(max_length=64, blank=True)
+    approved_params_digest = models.CharField(max_length=64, blank=True)
+    # PROTECT: an audited person, runtime or decision cannot be deleted (deactivate or
+    # revoke instead), and SET_NULL would be an UPDATE, which the trigger refuses.
+    decision = models.ForeignKey(
+        "governance.Decision",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+    )
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_runtime = models.ForeignKey(
+        "governance.AgentRuntime",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=100, blank=True)
+    object_repr = models.CharField(max_length=300, blank=True)
+    changes = models.JSONField(
+        null=True, blank=True, help_text='{"before": {...}, "after": {...}} for configuration.'
+    )
+    detail = models.JSONField(default=dict, blank=True)
+    correlation_id = models.CharField(max_length=100, blank=True)
+    content_hash = models.CharField(max_length=64, editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["event_type", "-id"], name="audit_event_type_id"),
+            models.Index(fields=["object_type", "object_id", "-id"], name="audit_object_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.event_type} {self.action or self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Audit events are append-only; an existing event cannot change.")
+        if not self.content_hash:
+            self.content_hash = self.compute_content_hash()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("audit:event_detail", args=[self.pk])
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Audit events are append-only; they cannot be deleted.")
+
+    def content(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.HASHED_FIELDS}
+
+    def compute_content_hash(self) -> str:
+        return event_content_hash(self.content())

@@ -1,0 +1,137 @@
+"""The governed catalog: vetted connectors, plugins, skills and sub-agents, each with a
+named owner and exactly one pinned version."""
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+
+from catalog.choices import DataClass, ItemKind, ItemStatus, Reach, VersionReviewState
+
+digest_validator = RegexValidator(
+    r"^sha256:[0-9a-f]{64}$", "Give the artifact digest as sha256:<64 hex digits>."
+)
+version_validator = RegexValidator(
+    r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,49}$", "Use a version such as 1.4.0 (letters, digits, . + _ -)."
+)
+
+
+class CatalogItemQuerySet(models.QuerySet):
+    def approved(self) -> "CatalogItemQuerySet":
+        return self.filter(status=ItemStatus.APPROVED)
+
+    def connectors(self) -> "CatalogItemQuerySet":
+        return self.filter(kind=ItemKind.CONNECTOR)
+
+    def plugins(self) -> "CatalogItemQuerySet":
+        return self.filter(kind=ItemKind.PLUGIN)
+
+
+class CatalogItem(models.Model):
+    """A connector, plugin, skill or sub-agent that agents may use once approved.
+
+    It documents its data exposure (systems reached, data classes, read or write) so that
+    a profile author knows what granting it means."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=ItemKind.choices)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_catalog_items",
+    )
+    owning_group = models.ForeignKey(
+        Group, on_delete=models.PROTECT, null=True, blank=True, related_name="owned_catalog_items"
+    )
+    vendor = models.CharField(max_length=200, blank=True)
+    systems = models.JSONField(default=list, blank=True, help_text="Systems this item reaches.")
+    data_classes = models.JSONField(default=list, blank=True)
+    reach = models.CharField(max_length=5, choices=Reach.choices, default=Reach.READ)
+    status = models.CharField(
+        max_length=10, choices=ItemStatus.choices, default=ItemStatus.PROPOSED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CatalogItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind", "slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:catalog_item_detail", args=[self.slug])
+
+    def clean(self) -> None:
+        valid = set(DataClass.values)
+        if not isinstance(self.data_classes, list) or not set(self.data_classes) <= valid:
+            raise ValidationError(
+                {"data_classes": f"Use data classes from: {', '.join(sorted(valid))}."}
+            )
+        if not isinstance(self.systems, list) or not all(isinstance(s, str) for s in self.systems):
+            raise ValidationError({"systems": "Give a list of system names."})
+
+    @property
+    def pinned_version(self) -> "CatalogVersion | None":
+        return next((v for v in self.versions.all() if v.is_pinned), None)
+
+
+class CatalogVersionQuerySet(models.QuerySet):
+    def pinned(self) -> "CatalogVersionQuerySet":
+        return self.filter(is_pinned=True)
+
+    def approved(self) -> "CatalogVersionQuerySet":
+        return self.filter(review_state=VersionReviewState.APPROVED, yanked_at__isnull=True)
+
+
+class CatalogVersion(models.Model):
+    """One released version of a catalog item. Exactly one approved, unyanked version per
+    item is pinned; rollback pins an earlier approved version, yank withdraws one."""
+
+    item = models.ForeignKey(CatalogItem, on_delete=models.CASCADE, related_name="versions")
+    version = models.CharField(max_length=50, validators=[version_validator])
+    artifact_digest = models.CharField(max_length=71, blank=True, validators=[digest_validator])
+    review_state = models.CharField(
+        max_length=10, choices=VersionReviewState.choices, default=VersionReviewState.PENDING
+    )
+    notes = models.TextField(blank=True)
+    is_pinned = models.BooleanField(default=False)
+    pinned_at = models.DateTimeField(null=True, blank=True)
+    yanked_at = models.DateTimeField(null=True, blank=True)
+    yank_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CatalogVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["item", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "version"], name="catalog_version_unique"),
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=models.Q(is_pinned=True),
+                name="catalog_version_one_pin_per_item",
+                violation_error_message="An item has exactly one pinned version.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_pinned=False)
+                | (models.Q(review_state="approved") & models.Q(yanked_at__isnull=True)),
+                name="catalog_version_pin_only_approved",
+                violation_error_message="Only an approved, unyanked version can be pinned.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item.slug}@{self.version}"
+
+    @property
+    def is_yanked(self) -> bool:
+        return self.yanked_at is not None

@@ -1,0 +1,113 @@
+"""Writes of the catalog: items, versions, pins and yanks (all audited, all bump the
+policy revision because the decision engine reads them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.choices import EventType
+from audit.services import audit_event_record
+from catalog.choices import VersionReviewState
+from catalog.models import CatalogItem, CatalogVersion
+from catalog.permissions import can_manage_item
+from governance.exceptions import Conflict, PermissionDenied
+from governance.services import config_object_save, policy_revision_bump, require_policy_admin
+
+
+def catalog_item_create(*, actor: Any, **fields: Any) -> CatalogItem:
+    """Add an item to the catalog (governance admins; new items normally come through intake)."""
+    require_policy_admin(actor)
+    return config_object_save(CatalogItem(), actor=actor, fields=fields)
+
+
+def catalog_item_update(item: CatalogItem, *, actor: Any, **fields: Any) -> CatalogItem:
+    """Change an item's description, owner, data exposure or status."""
+    require_policy_admin(actor)
+    return config_object_save(item, actor=actor, fields=fields)
+
+
+def catalog_version_create(
+    *, actor: Any, item: CatalogItem, version: str, **fields: Any
+) -> CatalogVersion:
+    """Register a version of an item (review state defaults to pending)."""
+    if not can_manage_item(actor, item):
+        raise PermissionDenied(f"Only the owners of {item.slug} may add versions to it.")
+    return config_object_save(
+        CatalogVersion(item=item), actor=actor, fields={"version": version, **fields}
+    )
+
+
+def catalog_version_pin(version: CatalogVersion, *, actor: Any) -> CatalogVersion:
+    """Pin an approved version: from the next decision on, it is the only one allowed.
+
+    Pinning an earlier approved version is the rollback. The item's row is locked so that
+    two owners pinning at once end with exactly one pin."""
+    item = version.item
+    if not can_manage_item(actor, item):
+        raise PermissionDenied(f"Only the owners of {item.slug} may pin its versions.")
+    with transaction.atomic():
+        CatalogItem.objects.select_for_update().get(pk=item.pk)
+        version.refresh_from_db()
+        if version.review_state != VersionReviewState.APPROVED or version.is_yanked:
+            raise Conflict(
+                f"{version} is {'yanked' if version.is_yanked else version.review_state}; "
+                "only an approved, unyanked version can be pinned."
+            )
+        previous = item.versions.filter(is_pinned=True).first()
+        if previous is not None and previous.pk == version.pk:
+            return version
+        if previous is not None:
+            CatalogVersion.objects.filter(pk=previous.pk).update(is_pinned=False)
+        now = timezone.now()
+        CatalogVersion.objects.filter(pk=version.pk).update(is_pinned=True, pinned_at=now)
+        version.refresh_from_db()
+        revision = policy_revision_bump()
+        audit_event_record(
+            event_type=EventType.CATALOG_VERSION_PINNED,
+            actor=actor,
+            target=item,
+            policy_revision=revision,
+            plugin=str(version),
+            changes={
+                "before": {"pinned_version": previous.version if previous else None},
+                "after": {"pinned_version": version.version},
+            },
+        )
+    return version
+
+
+def catalog_version_yank(version: CatalogVersion, *, actor: Any, reason: str) -> CatalogVersion:
+    """Withdraw a version: decisions naming it are refused with `version_yanked`.
+
+    Yanking the pinned version (an emergency) also unpins it, leaving the item without
+    a usable version until an owner pins another one; the record says so."""
+    item = version.item
+    if not can_manage_item(actor, item):
+        raise PermissionDenied(f"Only the owners of {item.slug} may yank its versions.")
+    if not reason.strip():
+        raise Conflict("Give a reason for yanking a version.")
+    with transaction.atomic():
+        version = CatalogVersion.objects.select_for_update().get(pk=version.pk)
+        if version.is_yanked:
+            raise Conflict(f"{version} is already yanked.")
+        was_pinned = version.is_pinned
+        version.is_pinned = False
+        version.yanked_at = timezone.now()
+        version.yank_reason = reason
+        version.save(update_fields=["is_pinned", "yanked_at", "yank_reason"])
+        revision = policy_revision_bump()
+        audit_event_record(
+            event_type=EventType.CATALOG_VERSION_YANKED,
+            actor=actor,
+            target=item,
+            policy_revision=revision,
+            plugin=str(version),
+            changes={
+                "before": {"yanked": False, "pinned": was_pinned},
+                "after": {"yanked": True, "pinned": False, "reason": reason},
+            },
+        )
+    return version

@@ -1,0 +1,80 @@
+"""Stable states, outcomes and codes of the policy domain.
+
+Values are lowercase strings because they end up in exports and in client code;
+never rename one. Outcomes and reason codes mirror the pure engine's enums so that
+the engine stays free of Django.
+"""
+
+from django.db import models
+
+from governance.engine import Outcome as EngineOutcome
+from governance.engine import Reason as EngineReason
+
+
+class Impact(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class ProfileStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    RETIRED = "retired", "Retired"
+
+
+class Access(models.TextChoices):
+    READ = "read", "Read"
+    WRITE = "write", "Read and write"
+
+
+Outcome = models.TextChoices("Outcome", [(o.value, o.value.capitalize()) for o in EngineOutcome])
+
+# Reason codes of the engine, plus the ones the service layer adds.
+ReasonCode = models.TextChoices(
+    "ReasonCode",
+    [(r.value, r.value.replace("_", " ").capitalize()) for r in EngineReason]
+    + [("internal_error", "Internal error")],
+)
+
+
+class DecisionStatus(models.TextChoices):
+    """Where a decision is in its life.
+
+    allowed/denied are final answers of the engine; pending becomes approved,
+    rejected or expired by people or by time; an allowed or approved decision
+    becomes executed, failed or skipped once the agent reports its outcome.
+    """
+
+    PENDING = "pending", "Pending approval"
+    ALLOWED = "allowed", "Allowed automatically"
+    DENIED = "denied", "Denied"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    EXPIRED = "expired", "Expired"
+    EXECUTED = "executed", "Executed"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+EXECUTABLE_STATUSES = (DecisionStatus.ALLOWED, DecisionStatus.APPROVED)
+REPORTED_STATUSES = (DecisionStatus.EXECUTED, DecisionStatus.FAILED, DecisionStatus.SKIPPED)
+
+
+class OutcomeStatus(models.TextChoices):
+    """What an agent reports after acting on an allowed or approved decision."""
+
+    EXECUTED = "executed", "Executed"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class Role(models.TextChoices):
+    """The role groups of DESIGN.md; the value is the Django group's name."""
+
+    GOVERNANCE_ADMIN = "Governance admins", "Governance admin"
+    CONNECTOR_OWNER = "Connector owners", "Connector owner"
+    APPROVER = "Approvers", "Approver"
+    LEADERSHIP = "Leadership", "Leadership"
+    AUDITOR = "Auditors", "Auditor"

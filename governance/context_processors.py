@@ -1,0 +1,48 @@
+"""Navigation: each person sees the parts of the console their roles may use."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+from governance import permissions
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    section: str  # matched against the first path segment to highlight the current page
+
+
+def _items_for(user) -> list[NavItem]:
+    items = [NavItem("Home", "home", "")]
+    if permissions.can_view_policy(user):
+        items += [
+            NavItem("Decisions", "governance:decision_list", "decisions"),
+            NavItem("Profiles", "governance:profile_list", "profiles"),
+            NavItem("Action types", "governance:action_type_list", "action-types"),
+        ]
+    else:
+        items.append(NavItem("My agents' decisions", "governance:decision_list", "decisions"))
+    if permissions.is_governance_admin(user) or permissions.is_auditor(user):
+        items.append(NavItem("Runtimes", "governance:runtime_list", "runtimes"))
+    return items
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    section = request.path.strip("/").split("/")[0]
+    nav = []
+    for item in _items_for(user):
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:  # a part of the console this deployment does not route
+            continue
+        nav.append({"label": item.label, "url": url, "active": item.section == section})
+    return {
+        "nav_items": nav,
+        "nav_roles": permissions.roles_of(user),
+        "nav_is_staff": user.is_staff,
+    }

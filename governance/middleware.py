@@ -1,0 +1,35 @@
+"""Request correlation ids: one id per HTTP request, echoed in the response and
+stored on the audit events written while serving it."""
+
+import contextvars
+import re
+import uuid
+
+_correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="")
+_VALID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+
+
+def current_correlation_id() -> str:
+    """The id of the request being served, or "" outside a request (tasks, commands)."""
+    return _correlation_id.get()
+
+
+class RequestIdMiddleware:
+    """Takes a well-formed X-Request-ID from the caller (or makes one) for tracing."""
+
+    header = "HTTP_X_REQUEST_ID"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        supplied = request.META.get(self.header, "")
+        correlation_id = supplied if _VALID.match(supplied) else uuid.uuid4().hex
+        request.correlation_id = correlation_id
+        token = _correlation_id.set(correlation_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            _correlation_id.reset(token)
+        response["X-Request-ID"] = correlation_id
+        return response

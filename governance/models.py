@@ -1,0 +1,403 @@
+"""The policy domain: who may do what, through which agent, and what was decided."""
+
+import re
+import uuid
+
+from django.contrib.auth.models import AbstractUser, Group, UserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+from governance.choices import (
+    Access,
+    DecisionStatus,
+    Impact,
+    Outcome,
+    ProfileStatus,
+    ReasonCode,
+    Role,
+)
+
+ACTION_KEY_RE = r"^[a-z0-9_]+(\.[a-z0-9_]+)*$"
+ACTION_PATTERN_RE = r"^[a-z0-9_.*?\[\]!-]+$"
+action_key_validator = RegexValidator(
+    ACTION_KEY_RE, "Use lowercase words separated by dots, e.g. crm.read_record."
+)
+
+
+class UserQuerySet(models.QuerySet):
+    def by_email(self, email: str) -> "UserQuerySet":
+        return self.filter(email__iexact=email.strip())
+
+    def in_role(self, role: Role) -> "UserQuerySet":
+        return self.filter(groups__name=role.value, is_active=True).distinct()
+
+
+class PersonManager(UserManager.from_queryset(UserQuerySet)):
+    """Django's user manager (create_user, ...) with our queryset methods."""
+
+    use_in_migrations = True
+
+
+class User(AbstractUser):
+    """A person. E-mail addresses are unique (case-insensitively), because agents act
+    `on_behalf_of` a person named by e-mail and approvals are recorded as `human:<email>`."""
+
+    email = models.EmailField("e-mail address")
+
+    objects = PersonManager()
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="user_email_unique_ci",
+                condition=~models.Q(email=""),
+                violation_error_message="Another person already uses this e-mail address.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.email or self.username
+
+    def role_names(self) -> set[str]:
+        return set(self.groups.values_list("name", flat=True))
+
+
+class PolicyRevision(models.Model):
+    """The single counter that every change of the governance configuration bumps.
+
+    Each process caches its policy snapshot by this number; each decision records the
+    revision it was made under, so that "which rules were in force?" has an answer."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    number = models.PositiveBigIntegerField(default=1)
+    # A fresh random value with every bump: a bump that rolls back may see its number
+    # reused by the next one, never its token, so caches key on the token.
+    token = models.UUIDField(default=uuid.uuid4)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="policy_revision_single_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"policy revision {self.number}"
+
+
+class ActionType(models.Model):
+    """A kind of action an agent may propose, with its impact and reversibility.
+
+    Only low or medium impact, reversible action types may be on the auto-execute
+    allow-list; everything else goes to a person (default-to-human)."""
+
+    key = models.CharField(max_length=100, unique=True, validators=[action_key_validator])
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    impact = models.CharField(max_length=10, choices=Impact.choices, default=Impact.MEDIUM)
+    reversible = models.BooleanField(default=False)
+    auto_execute = models.BooleanField(
+        "on the auto-execute allow-list",
+        default=False,
+        help_text="Run without asking a person. Only for low or medium impact, reversible actions.",
+    )
+    approver_group = models.ForeignKey(
+        Group,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="approver_for_action_types",
+        help_text="Who decides when this action needs a person (default: governance admins).",
+    )
+    escalation_group = models.ForeignKey(
+        Group,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="escalation_for_action_types",
+        help_text="Who else may decide once the approval is past its SLA.",
+    )
+    approvals_needed = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="Distinct approvers needed; critical actions always need at least two.",
+    )
+    approval_ttl_minutes = models.PositiveIntegerField(
+        "approval expires after (minutes)",
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(60 * 24 * 30)],
+    )
+    approval_sla_minutes = models.PositiveIntegerField(
+        "approval SLA (minutes)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Escalate when nobody decided within this time (default: half the expiry).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(auto_execute=False)
+                | (models.Q(reversible=True) & models.Q(impact__in=["low", "medium"])),
+                name="action_type_allowlist_only_low_reversible",
+                violation_error_message=(
+                    "Only reversible actions of low or medium impact may run without a person."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def get_absolute_url(self) -> str:
+        return reverse("governance:action_type_detail", args=[self.pk])
+
+    def clean(self) -> None:
+        if self.auto_execute and (not self.reversible or self.impact in ("high", "critical")):
+            raise ValidationError(
+                {
+                    "auto_execute": "Only reversible actions of low or medium impact may run "
+                    "without a person; irreversible or high-impact actions always go to a person."
+                }
+            )
+
+    @property
+    def effective_approvals_needed(self) -> int:
+        return max(self.approvals_needed, 2 if self.impact == Impact.CRITICAL else 1)
+
+
+class PermissionProfileQuerySet(models.QuerySet):
+    def active(self) -> "PermissionProfileQuerySet":
+        return self.filter(status=ProfileStatus.ACTIVE)
+
+
+class PermissionProfile(models.Model):
+    """Task-scoped access for an agent: the task's access, never the launching person's.
+
+    `action_types` and `always_ask` hold action type keys or shell-style globs
+    ("crm.read_*"); a glob lets an unknown action type reach a person instead of
+    being impossible to express."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="The task this profile is for.")
+    status = models.CharField(
+        max_length=10, choices=ProfileStatus.choices, default=ProfileStatus.DRAFT
+    )
+    owner = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="owned_profiles"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    launcher_groups = models.ManyToManyField(Group, blank=True, related_name="launchable_profiles")
+    launcher_users = models.ManyToManyField(User, blank=True, related_name="launchable_profiles")
+    action_types = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Action type keys (or globs such as crm.read_*) this profile may propose.",
+    )
+    always_ask = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Action types that always go to a person under this profile, "
+        "even if allow-listed.",
+    )
+    plugins = models.ManyToManyField(
+        "catalog.CatalogItem",
+        blank=True,
+        related_name="profiles",
+        limit_choices_to={"kind": "plugin"},
+        help_text="Plugins this profile may use; only their pinned version is allowed.",
+    )
+    revision = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PermissionProfileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def get_absolute_url(self) -> str:
+        return reverse("governance:profile_detail", args=[self.slug])
+
+    def clean(self) -> None:
+        errors = {}
+        for name in ("action_types", "always_ask"):
+            value = getattr(self, name)
+            problem = validate_action_patterns(value)
+            if problem:
+                errors[name] = problem
+        if errors:
+            raise ValidationError(errors)
+
+
+def validate_action_patterns(value: object) -> str | None:
+    """Return why `value` is not a list of action keys/globs, or None when it is."""
+    if not isinstance(value, list):
+        return "Give a list of action type keys."
+    for item in value:
+        if not isinstance(item, str) or not re.match(ACTION_PATTERN_RE, item):
+            return f"{item!r} is not an action type key or glob (e.g. crm.read_record, crm.*)."
+    return None
+
+
+class ProfileGrant(models.Model):
+    """Data access a profile grants on one connector: resource globs and read or write."""
+
+    profile = models.ForeignKey(PermissionProfile, on_delete=models.CASCADE, related_name="grants")
+    connector = models.ForeignKey(
+        "catalog.CatalogItem",
+        on_delete=models.PROTECT,
+        related_name="grants",
+        limit_choices_to={"kind": "connector"},
+    )
+    resources = models.JSONField(
+        default=list,
+        help_text='Shell-style globs over the resource path, e.g. ["account/*"].',
+    )
+    access = models.CharField(max_length=5, choices=Access.choices, default=Access.READ)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["profile", "connector__slug", "access"]
+
+    def __str__(self) -> str:
+        return f"{self.connector.slug}:{','.join(self.resources)} ({self.access})"
+
+    def clean(self) -> None:
+        if not isinstance(self.resources, list) or not self.resources:
+            raise ValidationError({"resources": "Give at least one resource pattern."})
+        for pattern in self.resources:
+            if not isinstance(pattern, str) or not pattern.strip() or ":" in pattern:
+                raise ValidationError(
+                    {"resources": f"{pattern!r} is not a resource path pattern such as account/*."}
+                )
+
+
+class AgentRuntimeQuerySet(models.QuerySet):
+    def active(self) -> "AgentRuntimeQuerySet":
+        return self.filter(revoked_at__isnull=True)
+
+
+class AgentRuntime(models.Model):
+    """An agent runtime: an API client holding a bearer token (only its hash is stored).
+
+    It authenticates the decision API; `request.user` is the runtime itself, which is
+    why it answers `is_authenticated`."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    profiles = models.ManyToManyField(PermissionProfile, blank=True, related_name="runtimes")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_prefix = models.CharField(max_length=16, editable=False)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = AgentRuntimeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    # DRF treats request.user as the authenticated principal.
+    is_authenticated = True
+    is_anonymous = False
+    is_staff = False
+    is_superuser = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def label(self) -> str:
+        return f"runtime:{self.name}"
+
+
+class DecisionQuerySet(models.QuerySet):
+    def pending(self) -> "DecisionQuerySet":
+        return self.filter(status=DecisionStatus.PENDING)
+
+
+class Decision(models.Model):
+    """One proposed action and what was decided about it (written only by
+    `services.decision_create`). Its status walks pending -> approved / rejected /
+    expired -> executed / failed / skipped, or allowed / denied at once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    runtime = models.ForeignKey(AgentRuntime, on_delete=models.PROTECT, related_name="decisions")
+    request_id = models.CharField(max_length=200)
+    request_fingerprint = models.CharField(max_length=64)
+    on_behalf_of = models.EmailField()
+    profile_slug = models.CharField(max_length=100)
+    action = models.CharField(max_length=100)
+    connector = models.CharField(max_length=100, blank=True)
+    data_sources = models.JSONField(default=list)
+    plugin = models.CharField(max_length=200, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    params = models.JSONField(default=dict)
+    params_digest = models.CharField(max_length=64)
+    approved_params = models.JSONField(null=True, blank=True)
+    approved_params_digest = models.CharField(max_length=64, blank=True)
+    rationale = models.TextField(blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    status = models.CharField(max_length=10, choices=DecisionStatus.choices)
+    reason = models.CharField(max_length=40, choices=ReasonCode.choices)
+    message = models.TextField()
+    impact = models.CharField(max_length=10, choices=Impact.choices, blank=True)
+    reversible = models.BooleanField(null=True)
+    facts = models.JSONField(default=dict)
+    policy_revision = models.PositiveBigIntegerField()
+    profile_revision = models.PositiveIntegerField(null=True)
+    approval = models.CharField(
+        max_length=500, blank=True, help_text='"auto", or "human:<email>[,<email>]" once approved.'
+    )
+    outcome_detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    reported_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DecisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["runtime", "request_id"], name="decision_idempotency")
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["profile_slug", "created_at"]),
+            models.Index(fields=["action", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} for {self.on_behalf_of} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("governance:decision_detail", args=[self.pk])
+
+    @property
+    def effective_params(self) -> dict:
+        """The params the agent must use: edited by a person, or as proposed."""
+        return self.approved_params if self.approved_params is not None else self.params
+
+    @property
+    def effective_params_digest(self) -> str:
+        return self.approved_params_digest or self.params_digest

@@ -1,0 +1,488 @@
+"""Every write of the policy domain: configuration changes and decisions.
+
+Each service runs in one transaction, checks the actor's permission itself (so the UI,
+the API, the admin and the commands all pass the same gate), records its audit event in
+that transaction and bumps the policy revision when the configuration changed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from audit.choices import EventType
+from audit.sealing import digest
+from audit.services import SystemActor, audit_config_change, audit_event_record, audit_snapshot
+from governance import engine
+from governance.choices import (
+    EXECUTABLE_STATUSES,
+    REPORTED_STATUSES,
+    DecisionStatus,
+    OutcomeStatus,
+)
+from governance.exceptions import Conflict, PermissionDenied, ValidationFailed
+from governance.models import (
+    ActionType,
+    AgentRuntime,
+    Decision,
+    PermissionProfile,
+    PolicyRevision,
+    ProfileGrant,
+    User,
+)
+from governance.permissions import can_manage_policy
+from governance.selectors import person_groups, policy_snapshot_get
+from governance.tokens import token_issue
+
+# ---------------------------------------------------------------------------
+# Configuration
+
+
+def policy_revision_bump() -> int:
+    """Advance the policy revision inside the caller's transaction; return the new number.
+
+    The UPDATE takes the row lock, so concurrent changes serialise here and each gets
+    its own number."""
+    updated = PolicyRevision.objects.filter(id=1).update(number=F("number") + 1, token=uuid.uuid4())
+    if not updated:
+        PolicyRevision.objects.create(id=1, number=2)
+    return PolicyRevision.objects.values_list("number", flat=True).get(id=1)
+
+
+def require_policy_admin(actor: Any) -> None:
+    """Refuse configuration changes from anyone but governance admins (or the system)."""
+    if isinstance(actor, SystemActor):
+        return
+    if not can_manage_policy(actor):
+        raise PermissionDenied("Only governance admins may change the governance configuration.")
+
+
+def validation_failed(error: ValidationError) -> ValidationFailed:
+    """Turn Django's ValidationError into our ApplicationError with field messages."""
+    fields = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+    first = next(iter(fields.values()))[0]
+    return ValidationFailed(first, extra={"fields": fields})
+
+
+def config_object_save(
+    instance: models.Model,
+    *,
+    actor: Any,
+    fields: dict[str, Any],
+    audit_target: models.Model | None = None,
+) -> models.Model:
+    """Create or change one governed object: validate, save, set its many-to-many values,
+    bump the policy revision and record before/after, all in one transaction.
+
+    Saving the same values again changes nothing: no revision bump, no audit event (so
+    re-importing a policy is silent). `audit_target` records the change against another
+    object (a grant against its profile), so the owner's history shows it."""
+    target = audit_target or instance
+    m2m_names = {f.name for f in instance._meta.many_to_many}
+    plain = {k: v for k, v in fields.items() if k not in m2m_names}
+    related = {k: v for k, v in fields.items() if k in m2m_names}
+    with transaction.atomic():
+        before = audit_snapshot(target) if target.pk else None
+        for name, value in plain.items():
+            setattr(instance, name, value)
+        try:
+            instance.full_clean(exclude=list(related))
+            instance.save()
+        except ValidationError as error:
+            raise validation_failed(error) from error
+        for name, values in related.items():
+            getattr(instance, name).set(values)
+        _config_change_record(target, actor=actor, before=before)
+    return instance
+
+
+def _config_change_record(target: models.Model, *, actor: Any, before: dict | None) -> None:
+    """Bump the revisions and audit the change of `target`, if anything changed."""
+    after = audit_snapshot(target)
+    if before == after:
+        return
+    if isinstance(target, PermissionProfile) and before is not None:
+        PermissionProfile.objects.filter(pk=target.pk).update(revision=F("revision") + 1)
+        target.refresh_from_db(fields=["revision"])
+        after = audit_snapshot(target)
+    audit_config_change(
+        actor=actor,
+        target=target,
+        before=before,
+        after=after,
+        policy_revision=policy_revision_bump(),
+    )
+
+
+def config_object_delete(
+    instance: models.Model, *, actor: Any, audit_target: models.Model | None = None
+) -> None:
+    """Delete one governed object, recording what it was (or, with `audit_target`, the
+    owner's before and after)."""
+    with transaction.atomic():
+        if audit_target is not None:
+            before = audit_snapshot(audit_target)
+            instance.delete()
+            _config_change_record(audit_target, actor=actor, before=before)
+            return
+        audit_config_change(
+            actor=actor,
+            target=instance,
+            before=audit_snapshot(instance),
+            after=None,
+            policy_revision=policy_revision_bump(),
+        )
+        try:
+            instance.delete()
+        except models.ProtectedError as error:
+            names = ", ".join(sorted({str(o) for o in error.protected_objects})[:5])
+            raise Conflict(f"{instance} is still in use ({names}); retire it instead.") from error
+
+
+def action_type_create(*, actor: Any, **fields: Any) -> ActionType:
+    """Add an action type (impact, reversibility, allow-list, approvers)."""
+    require_policy_admin(actor)
+    return config_object_save(ActionType(), actor=actor, fields=fields)
+
+
+def action_type_update(action_type: ActionType, *, actor: Any, **fields: Any) -> ActionType:
+    """Change an action type; moving it onto or off the allow-list is recorded like any change."""
+    require_policy_admin(actor)
+    return config_object_save(action_type, actor=actor, fields=fields)
+
+
+def action_type_delete(action_type: ActionType, *, actor: Any) -> None:
+    """Delete an action type that no profile names (profiles would silently lose it)."""
+    require_policy_admin(actor)
+    users = [p.slug for p in PermissionProfile.objects.all() if action_type.key in p.action_types]
+    if users:
+        raise Conflict(
+            f"Profiles {', '.join(users)} allow '{action_type.key}'; remove it from them first."
+        )
+    config_object_delete(action_type, actor=actor)
+
+
+def profile_create(*, actor: Any, **fields: Any) -> PermissionProfile:
+    """Create a task-scoped permission profile."""
+    require_policy_admin(actor)
+    return config_object_save(PermissionProfile(), actor=actor, fields=fields)
+
+
+def profile_update(profile: PermissionProfile, *, actor: Any, **fields: Any) -> PermissionProfile:
+    """Change a profile; its own revision and the policy revision both advance."""
+    require_policy_admin(actor)
+    return config_object_save(profile, actor=actor, fields=fields)
+
+
+def profile_delete(profile: PermissionProfile, *, actor: Any) -> None:
+    require_policy_admin(actor)
+    config_object_delete(profile, actor=actor)
+
+
+def profile_grant_add(*, actor: Any, profile: PermissionProfile, **fields: Any) -> ProfileGrant:
+    """Grant data access on a connector to a profile (recorded in the profile's history)."""
+    require_policy_admin(actor)
+    grant = ProfileGrant(profile=profile)
+    return config_object_save(grant, actor=actor, fields=fields, audit_target=profile)
+
+
+def profile_grant_update(grant: ProfileGrant, *, actor: Any, **fields: Any) -> ProfileGrant:
+    require_policy_admin(actor)
+    fields.pop("profile", None)
+    return config_object_save(grant, actor=actor, fields=fields, audit_target=grant.profile)
+
+
+def profile_grant_remove(grant: ProfileGrant, *, actor: Any) -> None:
+    require_policy_admin(actor)
+    config_object_delete(grant, actor=actor, audit_target=grant.profile)
+
+
+def runtime_create(
+    *, actor: Any, name: str, profiles: Iterable[PermissionProfile] = (), description: str = ""
+) -> tuple[AgentRuntime, str]:
+    """Register an agent runtime; return it with its token, which is shown only now."""
+    require_policy_admin(actor)
+    issued = token_issue("rt")
+    runtime = AgentRuntime(token_hash=issued.hash, token_prefix=issued.prefix)
+    if isinstance(actor, User):
+        runtime.created_by = actor
+    with transaction.atomic():
+        config_object_save(
+            runtime,
+            actor=actor,
+            fields={"name": name, "description": description, "profiles": list(profiles)},
+        )
+        audit_event_record(
+            event_type=EventType.RUNTIME_TOKEN_ISSUED,
+            actor=actor,
+            target=runtime,
+            detail={"token_prefix": issued.prefix},
+        )
+    return runtime, issued.plaintext
+
+
+def runtime_update(runtime: AgentRuntime, *, actor: Any, **fields: Any) -> AgentRuntime:
+    """Change a runtime's description or the profiles it may use."""
+    require_policy_admin(actor)
+    allowed = {"description", "profiles"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationFailed(f"Cannot change {', '.join(sorted(unknown))} of a runtime.")
+    return config_object_save(runtime, actor=actor, fields=fields)
+
+
+def runtime_token_rotate(runtime: AgentRuntime, *, actor: Any) -> str:
+    """Replace a runtime's token; the old one stops working at once."""
+    require_policy_admin(actor)
+    if not runtime.is_active:
+        raise Conflict(f"Runtime '{runtime.name}' is revoked; create a new one instead.")
+    issued = token_issue("rt")
+    with transaction.atomic():
+        AgentRuntime.objects.filter(pk=runtime.pk).update(
+            token_hash=issued.hash, token_prefix=issued.prefix
+        )
+        runtime.refresh_from_db()
+        audit_event_record(
+            event_type=EventType.RUNTIME_TOKEN_ISSUED,
+            actor=actor,
+            target=runtime,
+            detail={"token_prefix": issued.prefix, "rotated": True},
+        )
+    return issued.plaintext
+
+
+def runtime_revoke(runtime: AgentRuntime, *, actor: Any, reason: str = "") -> AgentRuntime:
+    """Revoke a runtime's token for good: it can no longer ask for decisions."""
+    require_policy_admin(actor)
+    with transaction.atomic():
+        updated = AgentRuntime.objects.filter(pk=runtime.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        runtime.refresh_from_db()
+        if not updated:
+            raise Conflict(f"Runtime '{runtime.name}' is already revoked.")
+        revision = policy_revision_bump()
+        audit_event_record(
+            event_type=EventType.RUNTIME_TOKEN_REVOKED,
+            actor=actor,
+            target=runtime,
+            policy_revision=revision,
+            detail={"reason": reason, "token_prefix": runtime.token_prefix},
+        )
+    return runtime
+
+
+def user_groups_set(user: User, *, actor: Any, groups: Iterable[Group]) -> User:
+    """Set a person's role and approver groups; the change is audited."""
+    require_policy_admin(actor)
+    with transaction.atomic():
+        before = sorted(user.groups.values_list("name", flat=True))
+        user.groups.set(list(groups))
+        after = sorted(user.groups.values_list("name", flat=True))
+        if before != after:
+            audit_config_change(
+                actor=actor,
+                target=user,
+                before={"groups": before},
+                after={"groups": after},
+                event_type=EventType.GROUP_MEMBERSHIP_CHANGED,
+            )
+    return user
+
+
+# ---------------------------------------------------------------------------
+# Decisions
+
+
+def params_digest(params: dict) -> str:
+    """Digest of a params object: SHA-256 of its canonical JSON (sorted keys, compact)."""
+    return digest(params)
+
+
+def decision_create(
+    *,
+    runtime: AgentRuntime,
+    request_id: str,
+    on_behalf_of: str,
+    profile: str,
+    action: str,
+    connector: str | None = None,
+    data_sources: Iterable[str] = (),
+    plugin: str | None = None,
+    model: str = "",
+    params: dict | None = None,
+    rationale: str = "",
+    now: datetime | None = None,
+) -> tuple[Decision, bool]:
+    """Decide one proposed action and record it. Returns (decision, created).
+
+    Idempotent on (runtime, request_id): a repeat of the same request returns the first
+    decision and records nothing; a different request under a used id is a Conflict.
+    The decision, its audit event and (when pending) its approval request commit
+    together; notifications are queued on commit, never sent on this path."""
+    params = params or {}
+    data_sources = list(data_sources)
+    proposal_fields = {
+        "on_behalf_of": on_behalf_of.lower(),
+        "profile": profile,
+        "action": action,
+        "connector": connector or "",
+        "data_sources": data_sources,
+        "plugin": plugin or "",
+        "model": model,
+        "params": params,
+        "rationale": rationale,
+    }
+    fingerprint = digest(proposal_fields)
+    existing = Decision.objects.filter(runtime=runtime, request_id=request_id).first()
+    if existing is not None:
+        return _decision_replay(existing, fingerprint), False
+    now = now or timezone.now()
+    snapshot = policy_snapshot_get()
+    verdict = engine.decide(
+        snapshot,
+        engine.Proposal(
+            runtime_id=runtime.pk,
+            on_behalf_of=on_behalf_of,
+            on_behalf_of_groups=person_groups(on_behalf_of),
+            profile=profile,
+            action=action,
+            now=now,
+            connector=connector or None,
+            data_sources=tuple(data_sources),
+            plugin=plugin or None,
+        ),
+    )
+    decision = Decision(
+        runtime=runtime,
+        request_id=request_id,
+        request_fingerprint=fingerprint,
+        on_behalf_of=on_behalf_of.lower(),
+        profile_slug=profile,
+        action=action,
+        connector=connector or "",
+        data_sources=data_sources,
+        plugin=plugin or "",
+        model=model,
+        params=params,
+        params_digest=params_digest(params),
+        rationale=rationale,
+        policy_revision=snapshot.revision,
+        created_at=now,
+    )
+    try:
+        with transaction.atomic():
+            _decision_write(decision, verdict, now=now)
+    except IntegrityError:
+        # The same request arrived twice at once: the other one won the insert.
+        existing = Decision.objects.filter(runtime=runtime, request_id=request_id).first()
+        if existing is None:
+            raise
+        return _decision_replay(existing, fingerprint), False
+    return decision, True
+
+
+_STATUS_OF_OUTCOME = {
+    engine.Outcome.ALLOW: DecisionStatus.ALLOWED,
+    engine.Outcome.DENY: DecisionStatus.DENIED,
+    engine.Outcome.PENDING: DecisionStatus.PENDING,
+}
+
+
+def _decision_write(decision: Decision, verdict: engine.Verdict, *, now: datetime) -> None:
+    from approvals.services import approval_request_create
+
+    decision.outcome = verdict.outcome.value
+    decision.status = _STATUS_OF_OUTCOME[verdict.outcome]
+    decision.reason = verdict.reason.value
+    decision.message = verdict.message
+    decision.impact = verdict.impact or ""
+    decision.reversible = verdict.reversible
+    decision.facts = dict(verdict.facts)
+    decision.profile_revision = verdict.facts.get("profile_revision")
+    if verdict.outcome is engine.Outcome.ALLOW:
+        decision.approval = "auto"
+    if verdict.outcome is not engine.Outcome.PENDING:
+        decision.resolved_at = now
+    decision.save(force_insert=True)
+    if verdict.outcome is engine.Outcome.PENDING:
+        approval_request_create(decision=decision, verdict=verdict, now=now)
+    audit_event_record(
+        event_type=EventType.DECISION_MADE,
+        actor=decision.runtime,
+        decision=decision,
+        timestamp=now,
+        outcome=decision.outcome,
+        detail={"message": decision.message, "facts": decision.facts},
+    )
+
+
+def _decision_replay(existing: Decision, fingerprint: str) -> Decision:
+    if existing.request_fingerprint != fingerprint:
+        raise Conflict(
+            f"request_id '{existing.request_id}' was already used for a different request; "
+            "use a new request_id for a new action.",
+            code="request_id_reused",
+        )
+    return existing
+
+
+def decision_outcome_report(
+    decision: Decision,
+    *,
+    runtime: AgentRuntime,
+    status: str,
+    params_digest: str,
+    detail: str = "",
+    now: datetime | None = None,
+) -> Decision:
+    """Record what the agent did with an allowed or approved decision.
+
+    The reported digest must be the digest of the params that were allowed (the edited
+    ones when a person edited them): an agent cannot act on other params than approved.
+    Reporting the same outcome twice is harmless; a different second report is refused."""
+    if status not in OutcomeStatus.values:
+        raise ValidationFailed(f"status must be one of {', '.join(OutcomeStatus.values)}.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        decision = Decision.objects.select_for_update().get(pk=decision.pk, runtime=runtime)
+        if decision.status in REPORTED_STATUSES:
+            if decision.status == status and params_digest == decision.effective_params_digest:
+                return decision
+            raise Conflict(
+                f"The outcome of this decision was already reported as {decision.status}.",
+                code="outcome_already_reported",
+            )
+        if decision.status not in EXECUTABLE_STATUSES:
+            raise Conflict(
+                f"This decision is {decision.status}; only an allowed or approved action may "
+                "be reported as carried out.",
+                code="decision_not_executable",
+            )
+        if params_digest != decision.effective_params_digest:
+            raise Conflict(
+                "params_digest does not match the params that were approved; act only on "
+                "the params returned by GET /api/v1/decisions/{id}.",
+                code="params_digest_mismatch",
+            )
+        decision.status = status
+        decision.reported_at = now
+        decision.outcome_detail = detail
+        decision.save(update_fields=["status", "reported_at", "outcome_detail"])
+        audit_event_record(
+            event_type=EventType.OUTCOME_REPORTED,
+            actor=runtime,
+            decision=decision,
+            timestamp=now,
+            outcome=status,
+            params_digest=params_digest,
+            detail={"detail": detail},
+        )
+    return decision

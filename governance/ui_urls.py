@@ -1,0 +1,18 @@
+"""Console pages of the policy domain (governance/urls.py is the project's root URLconf,
+so the app's own page routes live here)."""
+
+from django.urls import path
+
+from governance import views
+
+app_name = "governance"
+
+urlpatterns = [
+    path("decisions/", views.decision_list, name="decision_list"),
+    path("decisions/<uuid:pk>/", views.decision_detail, name="decision_detail"),
+    path("profiles/", views.profile_list, name="profile_list"),
+    path("profiles/<slug:slug>/", views.profile_detail, name="profile_detail"),
+    path("action-types/", views.action_type_list, name="action_type_list"),
+    path("action-types/<int:pk>/", views.action_type_detail, name="action_type_detail"),
+    path("runtimes/", views.runtime_list, name="runtime_list"),
+]
