@@ -58,20 +58,25 @@ class PermissionProfileAdmin(ServiceModelAdmin):
     def save_formset(self, request, form, formset, change):
         """Grants are written one by one through the grant services (each audited)."""
         profile = form.instance
+        # The admin's change message reads these three lists.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for grant_form in formset.forms:
-            if not grant_form.has_changed() and grant_form.instance.pk is None:
-                continue
             grant = grant_form.instance
             if grant_form in formset.deleted_forms:
                 if grant.pk:
                     services.profile_grant_remove(grant, actor=request.user)
+                    formset.deleted_objects.append(grant)
+                continue
+            if not grant_form.has_changed():
                 continue
             fields = {k: grant_form.cleaned_data[k] for k in ("connector", "resources", "access")}
             if grant.pk:
                 original = ProfileGrant.objects.get(pk=grant.pk)
-                services.profile_grant_update(original, actor=request.user, **fields)
+                saved = services.profile_grant_update(original, actor=request.user, **fields)
+                formset.changed_objects.append((saved, grant_form.changed_data))
             else:
-                services.profile_grant_add(actor=request.user, profile=profile, **fields)
+                saved = services.profile_grant_add(actor=request.user, profile=profile, **fields)
+                formset.new_objects.append(saved)
 
 
 class AgentRuntimeForm(forms.ModelForm):

@@ -1,12 +1,16 @@
 """FilterSets of the policy domain: one per listed model, shared by the pages and the API."""
 
 import django_filters
+from django import forms
 from django.contrib.auth.models import Group
 from django.db.models import Q
 
 from catalog.models import CatalogItem
 from governance.choices import Access, DecisionStatus, Impact, Outcome, ProfileStatus, ReasonCode
 from governance.models import ActionType, AgentRuntime, Decision, PermissionProfile, ProfileGrant
+
+# The browser's own date-time picker; its value (2026-11-24T09:30) is ISO 8601.
+DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"})
 
 
 class ActionTypeFilterSet(django_filters.FilterSet):
@@ -75,14 +79,18 @@ class DecisionFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=DecisionStatus.choices)
     outcome = django_filters.ChoiceFilter(choices=Outcome.choices)
     reason = django_filters.ChoiceFilter(choices=ReasonCode.choices)
-    action = django_filters.CharFilter()
-    profile = django_filters.CharFilter(field_name="profile_slug")
-    on_behalf_of = django_filters.CharFilter(lookup_expr="iexact")
+    action = django_filters.CharFilter(label="Action type")
+    profile = django_filters.CharFilter(field_name="profile_slug", label="Profile")
+    on_behalf_of = django_filters.CharFilter(lookup_expr="iexact", label="On behalf of (e-mail)")
     runtime_id = django_filters.ModelChoiceFilter(
         field_name="runtime", queryset=AgentRuntime.objects.all(), label="Runtime"
     )
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label="From", widget=DATETIME_INPUT
+    )
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label="Until", widget=DATETIME_INPUT
+    )
 
     class Meta:
         model = Decision

@@ -231,6 +231,15 @@ class PermissionProfile(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("governance:profile_detail", args=[self.slug])
 
+    def audit_extra(self) -> dict:
+        """The grants belong to the profile's record: a grant change is a profile change."""
+        return {
+            "grants": [
+                {"connector": g.connector.slug, "resources": list(g.resources), "access": g.access}
+                for g in self.grants.select_related("connector").order_by("connector__slug", "id")
+            ]
+        }
+
     def clean(self) -> None:
         errors = {}
         for name in ("action_types", "always_ask"):

@@ -140,8 +140,10 @@ def decision_detail(request, pk):
 
 @role_required(permissions.can_view_policy)
 def profile_list(request):
-    queryset = PermissionProfile.objects.select_related("owner").annotate(
-        grant_count=Count("grants", distinct=True)
+    queryset = (
+        PermissionProfile.objects.select_related("owner")
+        .annotate(grant_count=Count("grants", distinct=True))
+        .order_by("slug")
     )
     filterset = ProfileFilterSet(request.GET, queryset=queryset)
     return render(

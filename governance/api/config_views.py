@@ -2,6 +2,7 @@
 
 Thin viewsets: serializers validate, services write and audit."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import parsers, renderers, status, viewsets
 from rest_framework.response import Response
@@ -172,7 +173,10 @@ class PolicyView(APIView):
     renderer_classes = [renderers.JSONRenderer, YAMLRenderer]
     parser_classes = [parsers.JSONParser, YAMLParser]
 
-    @extend_schema(summary="Export the policy (JSON, or YAML with Accept: application/yaml)")
+    @extend_schema(
+        summary="Export the policy (JSON, or YAML with Accept: application/yaml)",
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request):
         return Response(policy_export())
 
@@ -181,6 +185,8 @@ class PolicyView(APIView):
         parameters=[
             OpenApiParameter("dry_run", bool, description="Show the diff, change nothing.")
         ],
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT},
     )
     def put(self, request):
         if not isinstance(request.data, dict):

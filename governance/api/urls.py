@@ -1,80 +1,51 @@
-"""Decision API and configuration API routes (no trailing slash; one is accepted too)."""
-
-from django.urls import re_path
+"""Decision API and configuration API routes. Paths have no trailing slash; each is
+also served with one (api_path)."""
 
 from governance.api import config_views, views
+from governance.api.routes import api_path
 
 app_name = "governance-api"
 
+DETAIL = {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
+LIST = {"get": "list", "post": "create"}
+
 urlpatterns = [
-    re_path(r"^decisions/?$", views.DecisionCreateView.as_view(), name="decision-list"),
-    re_path(
-        r"^decisions/(?P<decision_id>[0-9a-f-]{36})/?$",
-        views.DecisionDetailView.as_view(),
-        name="decision-detail",
+    *api_path("decisions", views.DecisionCreateView.as_view(), "decision-list"),
+    *api_path(
+        "decisions/<uuid:decision_id>", views.DecisionDetailView.as_view(), "decision-detail"
     ),
-    re_path(
-        r"^decisions/(?P<decision_id>[0-9a-f-]{36})/outcome/?$",
+    *api_path(
+        "decisions/<uuid:decision_id>/outcome",
         views.DecisionOutcomeView.as_view(),
-        name="decision-outcome",
+        "decision-outcome",
     ),
-    re_path(
-        r"^action-types/?$",
-        config_views.ActionTypeViewSet.as_view({"get": "list", "post": "create"}),
-        name="action-type-list",
+    *api_path("action-types", config_views.ActionTypeViewSet.as_view(LIST), "action-type-list"),
+    *api_path(
+        "action-types/<str:key>",
+        config_views.ActionTypeViewSet.as_view(DETAIL),
+        "action-type-detail",
     ),
-    re_path(
-        r"^action-types/(?P<key>[a-z0-9_.]+)/?$",
-        config_views.ActionTypeViewSet.as_view(
-            {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
-        ),
-        name="action-type-detail",
+    *api_path("profiles", config_views.ProfileViewSet.as_view(LIST), "profile-list"),
+    *api_path(
+        "profiles/<slug:slug>", config_views.ProfileViewSet.as_view(DETAIL), "profile-detail"
     ),
-    re_path(
-        r"^profiles/?$",
-        config_views.ProfileViewSet.as_view({"get": "list", "post": "create"}),
-        name="profile-list",
-    ),
-    re_path(
-        r"^profiles/(?P<slug>[-a-zA-Z0-9_]+)/?$",
-        config_views.ProfileViewSet.as_view(
-            {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
-        ),
-        name="profile-detail",
-    ),
-    re_path(
-        r"^grants/?$",
-        config_views.GrantViewSet.as_view({"get": "list", "post": "create"}),
-        name="grant-list",
-    ),
-    re_path(
-        r"^grants/(?P<pk>[0-9]+)/?$",
-        config_views.GrantViewSet.as_view(
-            {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
-        ),
-        name="grant-detail",
-    ),
-    re_path(
-        r"^runtimes/?$",
-        config_views.RuntimeViewSet.as_view({"get": "list", "post": "create"}),
-        name="runtime-list",
-    ),
-    re_path(
-        r"^runtimes/(?P<name>[-a-zA-Z0-9_]+)/?$",
+    *api_path("grants", config_views.GrantViewSet.as_view(LIST), "grant-list"),
+    *api_path("grants/<int:pk>", config_views.GrantViewSet.as_view(DETAIL), "grant-detail"),
+    *api_path("runtimes", config_views.RuntimeViewSet.as_view(LIST), "runtime-list"),
+    *api_path(
+        "runtimes/<slug:name>",
         config_views.RuntimeViewSet.as_view(
             {"get": "retrieve", "put": "update", "patch": "partial_update"}
         ),
-        name="runtime-detail",
+        "runtime-detail",
     ),
-    re_path(
-        r"^runtimes/(?P<name>[-a-zA-Z0-9_]+)/revoke/?$",
-        config_views.RuntimeRevokeView.as_view(),
-        name="runtime-revoke",
+    *api_path(
+        "runtimes/<slug:name>/revoke", config_views.RuntimeRevokeView.as_view(), "runtime-revoke"
     ),
-    re_path(
-        r"^runtimes/(?P<name>[-a-zA-Z0-9_]+)/rotate-token/?$",
+    *api_path(
+        "runtimes/<slug:name>/rotate-token",
         config_views.RuntimeRotateTokenView.as_view(),
-        name="runtime-rotate-token",
+        "runtime-rotate-token",
     ),
-    re_path(r"^policy/?$", config_views.PolicyView.as_view(), name="policy"),
+    *api_path("policy", config_views.PolicyView.as_view(), "policy"),
 ]

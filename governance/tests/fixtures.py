@@ -22,6 +22,12 @@ from governance.tests.factories import (
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Personas get passwords; a slow hasher would dominate the suite's time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_policy_cache():
     """Each test starts without a cached policy snapshot (its data is rolled back)."""
     policy_snapshot_clear()

@@ -1,0 +1,58 @@
+# Agent Governance Console. `make demo` and `make test` work on a fresh machine with
+# Python 3.11+ and make; everything else is installed into .venv.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test bench install install-dev lint format clean demo-reset
+
+$(VENV)/.python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	@touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+## demo: install, migrate, load the demo organisation, serve http://127.0.0.1:8000
+demo: install
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "Console: http://$(HOST):$(PORT)/   (Ctrl-C to stop)"
+	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## demo-reset: forget the demo database (SQLite) so the next `make demo` starts over
+demo-reset:
+	rm -f db.sqlite3 db.sqlite3-wal db.sqlite3-shm .demo-token
+
+## test: the whole suite (PostgreSQL-only tests skip on SQLite; set DATABASE_URL for them)
+test: install-dev
+	$(BIN)/python -m pytest
+
+## bench: decision API throughput against PostgreSQL under gunicorn
+bench: install-dev
+	$(BIN)/python bench/run.py
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

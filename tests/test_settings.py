@@ -1,0 +1,77 @@
+"""Settings come from the environment, with safe production settings when DEBUG is off."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    unset = ("SECRET_KEY", "AUDIT_SIGNING_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    clean = {k: v for k, v in os.environ.items() if k not in unset}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+KEYS = {
+    "SECRET_KEY": "k" * 20 + "production-like-key-for-the-check-0123456789",
+    "AUDIT_SIGNING_KEY": "a" * 20 + "production-like-audit-key-0123456789abcdef",
+}
+
+
+def test_deploy_check_is_clean_with_debug_off():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECURE_SSL_REDIRECT="1",
+        SESSION_COOKIE_SECURE="1",
+        CSRF_COOKIE_SECURE="1",
+        **KEYS,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "AUDIT_SIGNING_KEY"])
+def test_production_refuses_to_start_without_its_keys(missing):
+    keys = {k: v for k, v in KEYS.items() if k != missing}
+    result = manage("check", DEBUG="0", **keys)
+    assert result.returncode != 0
+    assert f"{missing} must be set" in result.stderr
+
+
+def test_debug_mode_runs_without_keys():
+    result = manage("check", DEBUG="1")
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_bad_boolean_is_refused():
+    result = manage("check", DEBUG="maybe", **KEYS)
+    assert result.returncode != 0
+    assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+@pytest.mark.django_db
+def test_sqlite_runs_in_wal_mode():
+    if connection.vendor != "sqlite":
+        pytest.skip("the SQLite default only")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        mode = cursor.fetchone()[0]
+    # The test database lives in memory, where SQLite reports "memory"; a file gets WAL.
+    assert mode in ("wal", "memory")
