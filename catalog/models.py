@@ -18,6 +18,31 @@ version_validator = RegexValidator(
 )
 
 
+def validate_mcp_server(value: object) -> str | None:
+    """Why `value` is not a valid MCP server reference, or None when it is (or is empty)."""
+    if value in (None, {}):
+        return None
+    if not isinstance(value, dict):
+        return "Give an object with either a command (stdio) or a url (streamable HTTP)."
+    unknown = set(value) - {"command", "args", "env", "url"}
+    if unknown:
+        return f"Unknown keys: {', '.join(sorted(unknown))}."
+    if ("command" in value) == ("url" in value):
+        return "Give either a command (stdio) or a url (streamable HTTP), not both."
+    if "command" in value:
+        command = value["command"]
+        parts = [command] if isinstance(command, str) else command
+        args = value.get("args", [])
+        if not parts or not all(isinstance(p, str) and p for p in [*parts, *args]):
+            return "command and args must be non-empty strings."
+        env = value.get("env", {})
+        if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
+            return "env must map names to strings."
+    elif not isinstance(value["url"], str) or not value["url"].startswith(("http://", "https://")):
+        return "url must be an http:// or https:// address."
+    return None
+
+
 class CatalogItemQuerySet(models.QuerySet):
     def approved(self) -> "CatalogItemQuerySet":
         return self.filter(status=ItemStatus.APPROVED)
@@ -56,6 +81,15 @@ class CatalogItem(models.Model):
     status = models.CharField(
         max_length=10, choices=ItemStatus.choices, default=ItemStatus.PROPOSED
     )
+    mcp_server = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=(
+            'How the governed MCP gateway reaches this connector: {"command": ["uvx", '
+            '"mcp-server-git"], "args": [...], "env": {...}} for stdio, or {"url": '
+            '"https://..."} for streamable HTTP. Empty: not reachable through the gateway.'
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -78,6 +112,9 @@ class CatalogItem(models.Model):
             )
         if not isinstance(self.systems, list) or not all(isinstance(s, str) for s in self.systems):
             raise ValidationError({"systems": "Give a list of system names."})
+        problem = validate_mcp_server(self.mcp_server)
+        if problem:
+            raise ValidationError({"mcp_server": problem})
 
     @property
     def pinned_version(self) -> "CatalogVersion | None":

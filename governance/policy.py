@@ -24,7 +24,7 @@ from audit.models import AuditEvent
 from audit.sealing import digest
 from audit.services import audit_event_record
 from catalog.choices import DataClass, ItemKind, ItemStatus, Reach, VersionReviewState
-from catalog.models import CatalogItem, CatalogVersion
+from catalog.models import CatalogItem, CatalogVersion, validate_mcp_server
 from catalog.services import (
     catalog_item_create,
     catalog_item_update,
@@ -134,7 +134,14 @@ class CatalogItemSpec(_Strict):
     )
     reach = serializers.ChoiceField(choices=Reach.values, default=Reach.READ)
     status = serializers.ChoiceField(choices=ItemStatus.values, default=ItemStatus.PROPOSED)
+    mcp_server = serializers.JSONField(required=False, default=dict)
     versions = VersionSpec(many=True, required=False, default=list)
+
+    def validate_mcp_server(self, value):
+        problem = validate_mcp_server(value or {})
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value or {}
 
     def validate_versions(self, versions):
         if sum(1 for v in versions if v["pinned"]) > 1:
@@ -558,6 +565,7 @@ def _export_item(item: CatalogItem) -> dict:
         "data_classes": item.data_classes,
         "reach": item.reach,
         "status": item.status,
+        "mcp_server": item.mcp_server,
         "versions": [
             _export_version(v) for v in sorted(item.versions.all(), key=lambda v: v.created_at)
         ],

@@ -173,6 +173,18 @@ def test_only_governance_admins_import(approver, people):
         policy_import(load(), actor=approver)
 
 
+def test_mcp_server_reference_is_validated(people):
+    bad = DOCUMENT.replace("kind: connector", "kind: connector\n    mcp_server: {url: ftp://x}")
+    with pytest.raises(ValidationFailed) as error:
+        policy_import(load(bad), actor=SYSTEM)
+    assert any(line.startswith("catalog[0].mcp_server:") for line in error.value.extra["errors"])
+    good = DOCUMENT.replace(
+        "kind: connector", "kind: connector\n    mcp_server: {command: [uvx, mcp-server-time]}"
+    )
+    policy_import(load(good), actor=SYSTEM)
+    assert CatalogItem.objects.get(slug="crm").mcp_server == {"command": ["uvx", "mcp-server-time"]}
+
+
 def test_export_round_trips_through_import(people):
     policy_import(load(), actor=SYSTEM)
     exported = policy_export()
