@@ -341,9 +341,8 @@ def decision_create(
         "rationale": rationale,
     }
     fingerprint = digest(proposal_fields)
-    existing = Decision.objects.filter(runtime=runtime, request_id=request_id).first()
-    if existing is not None:
-        return _decision_replay(existing, fingerprint), False
+    # No SELECT for a repeated request_id first: the unique constraint catches it below,
+    # which keeps the common case (a new request) one query shorter.
     now = now or timezone.now()
     snapshot = policy_snapshot_get()
     verdict = engine.decide(
@@ -381,7 +380,8 @@ def decision_create(
         with transaction.atomic():
             _decision_write(decision, verdict, now=now)
     except IntegrityError:
-        # The same request arrived twice at once: the other one won the insert.
+        # A repeat of an earlier request, or the same request twice at once: the first
+        # insert won; answer with its decision.
         existing = Decision.objects.filter(runtime=runtime, request_id=request_id).first()
         if existing is None:
             raise

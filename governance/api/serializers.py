@@ -149,6 +149,8 @@ class DecisionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def _approval_request(self, obj):
+        if obj.outcome != "pending":  # only pending decisions have one; spare the query
+            return None
         try:
             return obj.approval_request
         except Decision.approval_request.RelatedObjectDoesNotExist:

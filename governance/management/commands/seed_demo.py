@@ -83,25 +83,34 @@ class Command(BaseCommand):
     help = "Load the demo organisation and ~90 days of decisions made by the real engine."
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=int, default=90)
+        parser.add_argument(
+            "--days", type=int, default=90, help="Days of history (0: people and policy only)."
+        )
         parser.add_argument("--per-day", type=int, default=36, help="Decisions per day (about).")
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--quiet", action="store_true")
+        parser.add_argument(
+            "--token-file",
+            default=str(TOKEN_FILE),
+            help="Where to write the runtimes' tokens (name=token lines, mode 600).",
+        )
 
-    def handle(self, *args, days, per_day, seed, quiet, **options):
+    def handle(self, *args, days, per_day, seed, quiet, token_file, **options):
         if User.objects.filter(username="gina").exists():
             self.stdout.write("Demo data is already loaded (delete db.sqlite3 to start over).")
             self.print_logins()
             return
-        if days < 1 or per_day < 1:
-            raise CommandError("--days and --per-day must be positive.")
+        if days < 0 or per_day < 1:
+            raise CommandError("--days must be 0 or more and --per-day positive.")
+        self.token_file = Path(token_file)
         self.rng = random.Random(seed)
         self.quiet = quiet
         self.create_people()
         result = policy_import(policy_parse(POLICY_FILE.read_text()), actor=SYSTEM)
         self.say(f"Policy loaded: {len(result.changes)} configuration changes, each audited.")
         self.create_runtimes()
-        self.create_history(days, per_day)
+        if days:
+            self.create_history(days, per_day)
         self.print_logins()
 
     def say(self, message: str) -> None:
@@ -144,9 +153,11 @@ class Command(BaseCommand):
             )
             self.runtimes[name] = runtime
             tokens.append(f"{name}={token}")
-        TOKEN_FILE.write_text("\n".join(tokens) + "\n")
-        TOKEN_FILE.chmod(0o600)
-        self.say(f"Created runtimes {', '.join(specs)}; their tokens are in {TOKEN_FILE.name}.")
+        # Create the file private before writing the tokens into it.
+        self.token_file.touch(mode=0o600, exist_ok=True)
+        self.token_file.chmod(0o600)
+        self.token_file.write_text("\n".join(tokens) + "\n")
+        self.say(f"Created runtimes {', '.join(specs)}; their tokens are in {self.token_file}.")
 
     # -- history ---------------------------------------------------------------
 
@@ -553,8 +564,8 @@ class Command(BaseCommand):
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
         for username, what in LOGINS:
             self.stdout.write(f"  {username:<8} {what}")
-        if AgentRuntime.objects.exists() and TOKEN_FILE.exists():
-            self.stdout.write(f"Agent runtime tokens: {TOKEN_FILE}")
+        if AgentRuntime.objects.exists():
+            self.stdout.write(f"Agent runtime tokens: {getattr(self, 'token_file', TOKEN_FILE)}")
 
 
 REJECTIONS = [
