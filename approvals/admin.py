@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from approvals.models import ApprovalRequest, ApprovalVote
+from approvals.models import ApprovalRequest, ApprovalVote, WebhookAttempt, WebhookDelivery
 from governance.admin_base import ReadOnlyModelAdmin
 
 
@@ -42,3 +42,30 @@ class ApprovalVoteAdmin(ReadOnlyModelAdmin):
     list_display = ["request", "voter", "verdict", "created_at"]
     list_filter = ["verdict"]
     search_fields = ["voter__email", "comment"]
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = ["number", "attempted_at", "status_code", "error", "duration_ms"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyModelAdmin):
+    list_display = [
+        "id",
+        "runtime",
+        "decision",
+        "url",
+        "status",
+        "attempts",
+        "created_at",
+        "delivered_at",
+    ]
+    list_filter = ["status", "runtime"]
+    search_fields = ["url", "decision__request_id"]
+    inlines = [WebhookAttemptInline]

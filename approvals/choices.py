@@ -13,3 +13,17 @@ class ApprovalStatus(models.TextChoices):
 class Verdict(models.TextChoices):
     APPROVE = "approve", "Approve"
     REJECT = "reject", "Reject"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class AgeBucket(models.TextChoices):
+    """Inbox filter: requests waiting longer than this."""
+
+    HOUR = "1h", "Older than an hour"
+    FOUR_HOURS = "4h", "Older than 4 hours"
+    DAY = "1d", "Older than a day"

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.urls import reverse
 
-from approvals.choices import ApprovalStatus, Verdict
+from approvals.choices import ApprovalStatus, DeliveryStatus, Verdict
 
 
 class ApprovalRequestQuerySet(models.QuerySet):
@@ -72,3 +72,55 @@ class ApprovalVote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.voter} {self.verdict}d #{self.request_id}"
+
+
+class WebhookDelivery(models.Model):
+    """One signed webhook telling a runtime that a decision was resolved; every attempt to
+    deliver it is kept, so admins can see what the agent was told and when."""
+
+    decision = models.ForeignKey(
+        "governance.Decision", on_delete=models.PROTECT, related_name="webhook_deliveries"
+    )
+    runtime = models.ForeignKey(
+        "governance.AgentRuntime", on_delete=models.PROTECT, related_name="webhook_deliveries"
+    )
+    url = models.URLField(max_length=500)
+    event = models.CharField(max_length=50, default="decision.resolved")
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} for {self.runtime} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP attempt of a webhook delivery."""
+
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log"
+    )
+    number = models.PositiveSmallIntegerField()
+    attempted_at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.delivery_id}: {self.status_code or self.error[:40]}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,13 +14,15 @@ from django.utils import timezone
 
 from approvals.choices import ApprovalStatus, Verdict
 from approvals.models import ApprovalRequest, ApprovalVote
+from approvals.notifications import ESCALATED, NEW_REQUEST
 from approvals.permissions import vote_refusal
+from approvals.webhooks import webhook_delivery_queue
 from audit.choices import EventType
 from audit.sealing import digest
 from audit.services import SYSTEM, audit_event_record
 from governance import engine
 from governance.choices import DecisionStatus
-from governance.exceptions import Conflict, PermissionDenied, ValidationFailed
+from governance.exceptions import ApplicationError, Conflict, PermissionDenied, ValidationFailed
 from governance.models import ActionType, Decision
 
 # Refusals that are about the person (403) rather than the request's state (409).
@@ -35,7 +38,7 @@ def approval_request_create(
     ttl = timedelta(minutes=verdict.approval_ttl_minutes)
     sla_minutes = action_type.approval_sla_minutes if action_type else None
     sla = timedelta(minutes=sla_minutes) if sla_minutes else ttl / 2
-    return ApprovalRequest.objects.create(
+    approval = ApprovalRequest.objects.create(
         decision=decision,
         group=group,
         escalation_group=action_type.escalation_group if action_type else None,
@@ -44,6 +47,15 @@ def approval_request_create(
         expires_at=now + ttl,
         sla_due_at=now + min(sla, ttl),
     )
+    _notify_on_commit(approval.pk, NEW_REQUEST)
+    return approval
+
+
+def _notify_on_commit(approval_id: int, reason: str) -> None:
+    """E-mail is slow and external: it leaves the decision path, after commit."""
+    from approvals.tasks import notify_approvers
+
+    transaction.on_commit(lambda: notify_approvers.delay(approval_id, reason))
 
 
 def _validate_edited_params(edited_params: Any) -> dict | None:
@@ -195,6 +207,7 @@ def _resolve(
         outcome=status.value,
         detail={"comment": comment} if comment else {},
     )
+    webhook_delivery_queue(decision)
 
 
 def approval_request_expire(approval_id: int, *, now: datetime | None = None) -> bool:
@@ -214,3 +227,74 @@ def approval_request_expire(approval_id: int, *, now: datetime | None = None) ->
             return False
         _resolve(approval, ApprovalStatus.EXPIRED, actor=SYSTEM, now=now)
     return True
+
+
+def approval_request_escalate(approval_id: int, *, now: datetime | None = None) -> bool:
+    """Escalate a pending request past its SLA: its escalation group may now decide too,
+    and the approvers are reminded. True if this call escalated it (idempotent)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        approval = (
+            ApprovalRequest.objects.select_for_update(of=("self",))
+            .select_related("decision", "escalation_group")
+            .filter(
+                pk=approval_id,
+                status=ApprovalStatus.PENDING,
+                escalated_at__isnull=True,
+                sla_due_at__lte=now,
+                expires_at__gt=now,
+            )
+            .first()
+        )
+        if approval is None:
+            return False
+        approval.escalated_at = now
+        approval.save(update_fields=["escalated_at"])
+        audit_event_record(
+            event_type=EventType.APPROVAL_ESCALATED,
+            actor=SYSTEM,
+            decision=approval.decision,
+            timestamp=now,
+            outcome="escalated",
+            detail={
+                "group": approval.group.name,
+                "escalation_group": approval.escalation_group.name
+                if approval.escalation_group
+                else None,
+                "sla_due_at": approval.sla_due_at.isoformat(),
+            },
+        )
+        _notify_on_commit(approval.pk, ESCALATED)
+    return True
+
+
+@dataclass
+class BulkResult:
+    approved: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+
+
+def approval_bulk_approve(approval_ids: list[int], *, voter, comment: str = "") -> BulkResult:
+    """Approve several low-impact, reversible requests at once, each through the ordinary
+    vote (same rules, one audit trail each). Anything else is refused with its reason."""
+    result = BulkResult()
+    requests = ApprovalRequest.objects.select_related("decision").filter(pk__in=approval_ids)
+    found = {approval.pk: approval for approval in requests}
+    for approval_id in approval_ids:
+        approval = found.get(approval_id)
+        if approval is None:
+            result.refused[approval_id] = "No such request."
+            continue
+        decision = approval.decision
+        if decision.impact != "low" or decision.reversible is not True:
+            result.refused[approval_id] = (
+                "Only low-impact, reversible requests can be bulk-approved."
+            )
+            continue
+        try:
+            approval_vote_cast(approval_id, voter=voter, verdict=Verdict.APPROVE, comment=comment)
+        except ApplicationError as error:
+            result.refused[approval_id] = error.message
+        else:
+            result.approved.append(approval_id)
+    return result

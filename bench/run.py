@@ -50,6 +50,8 @@ def app_env() -> dict[str, str]:
         CONN_MAX_AGE="600",
         STATIC_ROOT=str(Path(tempfile.gettempdir()) / "agc-bench-static"),
         STATIC_MANIFEST="1",
+        # As in production: e-mail and webhooks are queued on Redis, not sent inline.
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/15",
     )
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return env
@@ -269,6 +271,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        subprocess.run(["redis-cli", "-n", "15", "FLUSHDB"], capture_output=True, check=False)
     inserts = None if args.skip_pgbench else pgbench_inserts(args.clients, args.duration)
     report(args, decisions, inserts)
 

@@ -1,7 +1,7 @@
 """Admin of the policy domain. Every write goes through the services."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from governance import services
@@ -14,6 +14,7 @@ from governance.models import (
     PolicyRevision,
     ProfileGrant,
     User,
+    UserToken,
 )
 
 
@@ -80,9 +81,16 @@ class PermissionProfileAdmin(ServiceModelAdmin):
 
 
 class AgentRuntimeForm(forms.ModelForm):
+    callback_url = forms.URLField(
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=AgentRuntime._meta.get_field("callback_url").help_text,
+    )
+
     class Meta:
         model = AgentRuntime
-        fields = ["name", "description", "profiles"]
+        fields = ["name", "description", "profiles", "callback_url"]
 
 
 @admin.register(AgentRuntime)
@@ -91,7 +99,14 @@ class AgentRuntimeAdmin(ServiceModelAdmin):
     once there); here admins change profiles and revoke."""
 
     form = AgentRuntimeForm
-    list_display = ["name", "token_prefix", "created_at", "last_used_at", "revoked_at"]
+    list_display = [
+        "name",
+        "token_prefix",
+        "callback_url",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "profiles"]
     search_fields = ["name", "description"]
     filter_horizontal = ["profiles"]
@@ -108,8 +123,18 @@ class AgentRuntimeAdmin(ServiceModelAdmin):
         return ["name"] if obj else []
 
     def save_model(self, request, obj, form, change):
+        runtime = AgentRuntime.objects.get(pk=obj.pk)
         fields = {k: form.cleaned_data[k] for k in ("description", "profiles")}
-        services.runtime_update(AgentRuntime.objects.get(pk=obj.pk), actor=request.user, **fields)
+        services.runtime_update(runtime, actor=request.user, **fields)
+        url = form.cleaned_data["callback_url"]
+        if url != runtime.callback_url:
+            secret = services.runtime_callback_set(runtime, actor=request.user, url=url)
+            if secret:
+                messages.warning(
+                    request,
+                    f"Webhook signing secret for {runtime.name}: {secret} — copy it now into "
+                    "the agent's configuration; it is not shown again.",
+                )
 
     @admin.action(description="Revoke the selected runtimes' tokens")
     def revoke(self, request, queryset):
@@ -165,3 +190,27 @@ class UserAdmin(DjangoUserAdmin):
         super().save_related(request, form, formsets, change)
         if groups is not None:
             services.user_groups_set(form.instance, actor=request.user, groups=groups)
+
+
+@admin.register(UserToken)
+class UserTokenAdmin(admin.ModelAdmin):
+    """Personal API tokens: issued with `manage.py create_user_token`; revoked here."""
+
+    list_display = ["token_prefix", "name", "user", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "user__email", "token_prefix"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        for token in queryset.filter(revoked_at__isnull=True):
+            services.user_token_revoke(token, actor=request.user)

@@ -12,10 +12,15 @@ class NavItem:
     label: str
     url_name: str
     section: str  # matched against the first path segment to highlight the current page
+    badge: int | None = None
 
 
 def _items_for(user) -> list[NavItem]:
     items = [NavItem("Home", "home", "")]
+    if permissions.is_approver(user):
+        from approvals.selectors import inbox_count
+
+        items.append(NavItem("Inbox", "approvals:inbox", "approvals", badge=inbox_count(user)))
     if permissions.can_view_policy(user):
         items += [
             NavItem("Decisions", "governance:decision_list", "decisions"),
@@ -40,7 +45,14 @@ def navigation(request):
             url = reverse(item.url_name)
         except NoReverseMatch:  # a part of the console this deployment does not route
             continue
-        nav.append({"label": item.label, "url": url, "active": item.section == section})
+        nav.append(
+            {
+                "label": item.label,
+                "url": url,
+                "active": item.section == section,
+                "badge": item.badge,
+            }
+        )
     return {
         "nav_items": nav,
         "nav_roles": permissions.roles_of(user),

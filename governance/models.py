@@ -310,6 +310,15 @@ class AgentRuntime(models.Model):
     profiles = models.ManyToManyField(PermissionProfile, blank=True, related_name="runtimes")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     token_prefix = models.CharField(max_length=16, editable=False)
+    callback_url = models.URLField(
+        blank=True,
+        max_length=500,
+        help_text="Where the console POSTs a signed webhook when one of its pending decisions "
+        "is resolved (empty: the runtime polls).",
+    )
+    # Kept readable because every webhook is signed with it; never shown after it is set,
+    # never logged, masked in audit records.
+    callback_secret = models.CharField(max_length=100, blank=True, editable=False)
     created_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -338,6 +347,36 @@ class AgentRuntime(models.Model):
     @property
     def label(self) -> str:
         return f"runtime:{self.name}"
+
+
+class UserTokenQuerySet(models.QuerySet):
+    def active(self) -> "UserTokenQuerySet":
+        return self.filter(revoked_at__isnull=True, user__is_active=True)
+
+
+class UserToken(models.Model):
+    """A person's API token for chat-ops bots and scripts (approvals API). Printed once by
+    `manage.py create_user_token`; only its hash is stored; revocable."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. slack-bot.")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_prefix = models.CharField(max_length=16, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = UserTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["user", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.token_prefix}… ({self.name}, {self.user})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
 
 
 class DecisionQuerySet(models.QuerySet):

@@ -23,6 +23,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "catalog.catalogversion": VIEW,
         "approvals.approvalrequest": VIEW,
         "approvals.approvalvote": VIEW,
+        "approvals.webhookdelivery": VIEW,
+        "approvals.webhookattempt": VIEW,
+        "governance.usertoken": ("view", "delete"),
         "audit.auditevent": VIEW,
     },
     Role.CONNECTOR_OWNER.value: {
@@ -49,6 +52,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "catalog.catalogversion": VIEW,
         "approvals.approvalrequest": VIEW,
         "approvals.approvalvote": VIEW,
+        "approvals.webhookdelivery": VIEW,
+        "approvals.webhookattempt": VIEW,
         "audit.auditevent": VIEW,
     },
 }

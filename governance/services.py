@@ -6,6 +6,7 @@ that transaction and bumps the policy revision when the configuration changed.""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -36,6 +37,7 @@ from governance.models import (
     PolicyRevision,
     ProfileGrant,
     User,
+    UserToken,
 )
 from governance.permissions import can_manage_policy
 from governance.selectors import person_groups, policy_snapshot_get
@@ -277,6 +279,69 @@ def runtime_revoke(runtime: AgentRuntime, *, actor: Any, reason: str = "") -> Ag
             detail={"reason": reason, "token_prefix": runtime.token_prefix},
         )
     return runtime
+
+
+def runtime_callback_set(runtime: AgentRuntime, *, actor: Any, url: str) -> str:
+    """Set (or clear, with "") where the runtime hears about resolved decisions.
+
+    A new signing secret is generated with every new URL and returned: it is shown once,
+    to the admin who set it, and used to sign every webhook (X-Signature)."""
+    require_policy_admin(actor)
+    url = url.strip()
+    if url and not url.startswith(("http://", "https://")):
+        raise ValidationFailed("The callback URL must start with http:// or https://.")
+    secret = f"whsec_{secrets.token_urlsafe(32)}" if url else ""
+    with transaction.atomic():
+        before = {"callback_url": runtime.callback_url}
+        AgentRuntime.objects.filter(pk=runtime.pk).update(callback_url=url, callback_secret=secret)
+        runtime.refresh_from_db()
+        audit_event_record(
+            event_type=EventType.RUNTIME_CALLBACK_SET,
+            actor=actor,
+            target=runtime,
+            changes={"before": before, "after": {"callback_url": url}},
+        )
+    return secret
+
+
+def user_token_create(user: User, *, actor: Any, name: str) -> tuple[UserToken, str]:
+    """Issue a personal API token; the plaintext is returned once and never stored."""
+    if not isinstance(actor, SystemActor) and actor != user and not can_manage_policy(actor):
+        raise PermissionDenied("Only governance admins may issue tokens for someone else.")
+    if not name.strip():
+        raise ValidationFailed("Name the token after what uses it, e.g. slack-bot.")
+    issued = token_issue("ut")
+    with transaction.atomic():
+        token = UserToken.objects.create(
+            user=user, name=name.strip(), token_hash=issued.hash, token_prefix=issued.prefix
+        )
+        audit_event_record(
+            event_type=EventType.USER_TOKEN_ISSUED,
+            actor=actor,
+            target=user,
+            detail={"token_prefix": issued.prefix, "name": token.name},
+        )
+    return token, issued.plaintext
+
+
+def user_token_revoke(token: UserToken, *, actor: Any) -> UserToken:
+    """Revoke a personal API token at once."""
+    if not isinstance(actor, SystemActor) and actor != token.user and not can_manage_policy(actor):
+        raise PermissionDenied("Only the owner or a governance admin may revoke this token.")
+    with transaction.atomic():
+        updated = UserToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if not updated:
+            raise Conflict(f"Token {token.token_prefix}… is already revoked.")
+        token.refresh_from_db()
+        audit_event_record(
+            event_type=EventType.USER_TOKEN_REVOKED,
+            actor=actor,
+            target=token.user,
+            detail={"token_prefix": token.token_prefix, "name": token.name},
+        )
+    return token
 
 
 def user_groups_set(user: User, *, actor: Any, groups: Iterable[Group]) -> User:

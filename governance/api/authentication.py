@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from governance.models import AgentRuntime
+from governance.models import AgentRuntime, UserToken
 from governance.tokens import token_hash
 
 # last_used_at is written at most this often, so that the decision path does not pay
@@ -43,6 +43,32 @@ class RuntimeTokenAuthentication(authentication.BaseAuthentication):
         if runtime.last_used_at is None or now - runtime.last_used_at > LAST_USED_RESOLUTION:
             AgentRuntime.objects.filter(pk=runtime.pk).update(last_used_at=now)
         return runtime, token
+
+    def authenticate_header(self, request) -> str:
+        return f'{self.keyword} realm="api"'
+
+
+class UserTokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer agc_ut_...`: a person's API token (chat-ops bots, scripts).
+    The person becomes `request.user`, with exactly their own roles."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        token = bearer_token(request)
+        if token is None:
+            return None
+        found = (
+            UserToken.objects.select_related("user").filter(token_hash=token_hash(token)).first()
+        )
+        if found is None or not found.user.is_active:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        if not found.is_active:
+            raise exceptions.AuthenticationFailed("This token was revoked.")
+        now = timezone.now()
+        if found.last_used_at is None or now - found.last_used_at > LAST_USED_RESOLUTION:
+            UserToken.objects.filter(pk=found.pk).update(last_used_at=now)
+        return found.user, found
 
     def authenticate_header(self, request) -> str:
         return f'{self.keyword} realm="api"'

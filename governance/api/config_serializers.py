@@ -111,12 +111,19 @@ class RuntimeSerializer(serializers.ModelSerializer):
             "description",
             "profiles",
             "token_prefix",
+            "callback_url",
             "active",
             "created_at",
             "last_used_at",
             "revoked_at",
         ]
-        read_only_fields = ["token_prefix", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = [
+            "token_prefix",
+            "callback_url",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
 
 
 class RuntimeCreatedSerializer(RuntimeSerializer):
@@ -126,6 +133,11 @@ class RuntimeCreatedSerializer(RuntimeSerializer):
 
     class Meta(RuntimeSerializer.Meta):
         fields = RuntimeSerializer.Meta.fields + ["token"]
+
+
+class CallbackSerializer(serializers.Serializer):
+    url = serializers.CharField(allow_blank=True, max_length=500, help_text="https://... or empty")
+    secret = serializers.CharField(read_only=True)
 
 
 class RevokeSerializer(serializers.Serializer):

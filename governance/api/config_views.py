@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from governance.api.config_serializers import (
     ActionTypeSerializer,
+    CallbackSerializer,
     GrantSerializer,
     ProfileSerializer,
     RevokeSerializer,
@@ -36,6 +37,7 @@ from governance.services import (
     profile_grant_remove,
     profile_grant_update,
     profile_update,
+    runtime_callback_set,
     runtime_create,
     runtime_revoke,
     runtime_token_rotate,
@@ -148,6 +150,22 @@ class RuntimeRotateTokenView(APIView):
         body = RuntimeCreatedSerializer(runtime).data
         body["token"] = token
         return Response(body)
+
+
+class RuntimeCallbackView(APIView):
+    permission_classes = [IsGovernanceAdmin]
+
+    @extend_schema(request=CallbackSerializer, responses=CallbackSerializer)
+    def post(self, request, name):
+        """Set (or clear, with an empty url) the runtime's webhook URL. The answer carries
+        the new signing secret: the only time it is shown."""
+        runtime = AgentRuntime.objects.get(name=name)
+        serializer = CallbackSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        secret = runtime_callback_set(
+            runtime, actor=request.user, url=serializer.validated_data["url"]
+        )
+        return Response({"url": runtime.callback_url, "secret": secret})
 
 
 class YAMLRenderer(renderers.BaseRenderer):

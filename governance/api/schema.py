@@ -15,6 +15,18 @@ class RuntimeTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
+class UserTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "governance.api.authentication.UserTokenAuthentication"
+    name = "personalToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A person's API token (manage.py create_user_token prints it once).",
+        }
+
+
 def hide_trailing_slash_aliases(endpoints, **kwargs):
     """Every API route is also served with a trailing slash; document it once."""
     return [e for e in endpoints if not (e[0].startswith("/api/v1/") and e[0].endswith("/"))]

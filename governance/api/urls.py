@@ -47,5 +47,10 @@ urlpatterns = [
         config_views.RuntimeRotateTokenView.as_view(),
         "runtime-rotate-token",
     ),
+    *api_path(
+        "runtimes/<slug:name>/callback",
+        config_views.RuntimeCallbackView.as_view(),
+        "runtime-callback",
+    ),
     *api_path("policy", config_views.PolicyView.as_view(), "policy"),
 ]

@@ -1,0 +1,28 @@
+// Keyboard shortcuts for lists marked data-keyboard-list: j/k move, Enter opens,
+// "/" jumps to the first filter. Nothing else depends on JavaScript.
+(function () {
+  "use strict";
+  function rows() {
+    var table = document.querySelector("[data-keyboard-list]");
+    return table ? Array.prototype.slice.call(table.querySelectorAll("tbody tr[data-href]")) : [];
+  }
+  var current = -1;
+  function select(index) {
+    var all = rows();
+    if (!all.length) return;
+    current = Math.max(0, Math.min(index, all.length - 1));
+    all.forEach(function (row, i) { row.classList.toggle("kbd-current", i === current); });
+    var link = all[current].querySelector("a");
+    if (link) link.focus();
+  }
+  document.addEventListener("keydown", function (event) {
+    var tag = (event.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea" || tag === "select" || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "j") { select(current + 1); event.preventDefault(); }
+    else if (event.key === "k") { select(current - 1); event.preventDefault(); }
+    else if (event.key === "/") {
+      var first = document.querySelector(".filters input, .filters select");
+      if (first) { first.focus(); event.preventDefault(); }
+    }
+  });
+})();
