@@ -22,18 +22,24 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+TRUNCATE_GUARDS = [
+    ("audit_auditevent", "audit_event_no_truncate"),
+    ("audit_auditseal", "audit_auditseal_no_truncate"),
+    ("audit_auditpurge", "audit_auditpurge_no_truncate"),
+]
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """On PostgreSQL, switch off the audit table's TRUNCATE guard in the test database.
+    """On PostgreSQL, switch off the audit tables' TRUNCATE guards in the test database.
 
     pytest-django empties the tables with TRUNCATE after each transactional test (the
-    browser tests); the guard would refuse. Row-level UPDATE/DELETE guards stay on, and
+    browser tests); the guards would refuse. Row-level UPDATE/DELETE guards stay on, and
     the test of the TRUNCATE guard switches it back on for itself."""
     from django.db import connection
 
     with django_db_blocker.unblock():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute(
-                    "ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_no_truncate"
-                )
+                for table, trigger in TRUNCATE_GUARDS:
+                    cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")

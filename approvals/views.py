@@ -27,7 +27,7 @@ from approvals.services import approval_bulk_approve, approval_vote_cast
 from approvals.webhooks import webhook_delivery_retry
 from governance import permissions
 from governance.exceptions import ApplicationError
-from governance.views import role_required
+from governance.views import filtered_page, role_required
 
 PAGE_SIZE = 50
 MODES = {
@@ -41,7 +41,7 @@ def _list(request, mode: str, queryset):
     filterset = ApprovalRequestFilterSet(request.GET, queryset=queryset)
     if mode == "inbox":
         filterset.form.fields.pop("status")  # everything in the inbox is pending
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, status = filtered_page(request, filterset)
     title, help_text = MODES[mode]
     bulk_ids = [
         a.pk
@@ -60,6 +60,7 @@ def _list(request, mode: str, queryset):
             "bulk_ids": bulk_ids,
             "show_admin_tabs": permissions.is_governance_admin(request.user),
         },
+        status=status,
     )
 
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, AuditPurge, AuditSeal
 from governance.admin_base import ReadOnlyModelAdmin
 
 
@@ -20,3 +20,13 @@ class AuditEventAdmin(ReadOnlyModelAdmin):
     search_fields = ["request_id", "actor", "on_behalf_of", "action", "object_repr"]
     date_hierarchy = "timestamp"
     show_full_result_count = False
+
+
+@admin.register(AuditSeal)
+class AuditSealAdmin(ReadOnlyModelAdmin):
+    list_display = ["id", "first_event_id", "last_event_id", "event_count", "created_at"]
+
+
+@admin.register(AuditPurge)
+class AuditPurgeAdmin(ReadOnlyModelAdmin):
+    list_display = ["id", "through_seal", "before", "deleted", "actor", "created_at"]

@@ -27,6 +27,8 @@ class EventType(models.TextChoices):
     CATALOG_VERSION_PINNED = "catalog_version_pinned", "Catalog version pinned"
     CATALOG_VERSION_YANKED = "catalog_version_yanked", "Catalog version yanked"
     GROUP_MEMBERSHIP_CHANGED = "group_membership_changed", "Group membership changed"
+    # The audit log itself
+    AUDIT_PURGED = "audit_purged", "Audit events purged"
 
 
 DECISION_EVENT_TYPES = (

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.choices import EventType
 from audit.sealing import event_content_hash
@@ -118,15 +119,31 @@ class AuditEvent(models.Model):
     )
     detail = models.JSONField(default=dict, blank=True)
     correlation_id = models.CharField(max_length=100, blank=True)
-    content_hash = models.CharField(max_length=64, editable=False)
+    content_hash = models.CharField(
+        max_length=64,
+        editable=False,
+        help_text="HMAC-SHA256 of the content, keyed with the audit signing key.",
+    )
+    # When the row was written (timestamp may be earlier, e.g. for a recorded history);
+    # sealing waits a margin after this so that a late commit never lands in a sealed range.
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]
+        # Each filter of the log has an index that ends in id, so that "filter, newest
+        # first, 50 rows" walks one index backwards and stops (see README, "Indexes").
         indexes = [
             models.Index(fields=["event_type", "-id"], name="audit_event_type_id"),
             models.Index(fields=["object_type", "object_id", "-id"], name="audit_object_id"),
+            models.Index(fields=["action", "-id"], name="audit_action_id"),
+            models.Index(fields=["on_behalf_of", "-id"], name="audit_on_behalf_of_id"),
+            models.Index(fields=["actor", "-id"], name="audit_actor_id"),
+            models.Index(fields=["profile", "-id"], name="audit_profile_id"),
+            models.Index(fields=["reason", "-id"], name="audit_reason_id"),
+            models.Index(fields=["outcome", "-id"], name="audit_outcome_id"),
+            models.Index(fields=["request_id"], name="audit_request_id"),
         ]
 
     def __str__(self) -> str:
@@ -148,5 +165,65 @@ class AuditEvent(models.Model):
     def content(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.HASHED_FIELDS}
 
-    def compute_content_hash(self) -> str:
-        return event_content_hash(self.content())
+    def compute_content_hash(self, key: str | None = None) -> str:
+        return event_content_hash(self.content(), key or settings.AUDIT_SIGNING_KEY)
+
+
+class AuditSealQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Audit seals are append-only; they cannot be updated.")
+
+    def delete(self):
+        raise AppendOnlyError("Audit seals are append-only; they cannot be deleted.")
+
+
+class AuditSeal(models.Model):
+    """A signed block of the audit log, chained to the one before it (see sealing.py).
+
+    Written only by `audit.services.audit_seal_new_events`; append-only like the events
+    (guards here, a trigger on PostgreSQL). Seals outlive purged events, so the chain
+    still verifies after retention removed old events."""
+
+    first_event_id = models.BigIntegerField()
+    last_event_id = models.BigIntegerField(unique=True)
+    event_count = models.PositiveIntegerField()
+    id_ranges = models.JSONField(help_text="The exact ids sealed, as [first, last] runs.")
+    events_hash = models.CharField(max_length=64)
+    previous_hash = models.CharField(max_length=64, blank=True)
+    seal_hash = models.CharField(max_length=64, unique=True)
+    signature = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+
+    objects = AuditSealQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"seal #{self.pk} (events {self.first_event_id}-{self.last_event_id})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Audit seals are append-only; an existing seal cannot change.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Audit seals are append-only; they cannot be deleted.")
+
+
+class AuditPurge(models.Model):
+    """A retention purge: the sealed events up to a seal were removed on purpose.
+
+    Verification checks purged seals for their signature and chain only."""
+
+    through_seal = models.ForeignKey(AuditSeal, on_delete=models.PROTECT, related_name="+")
+    before = models.DateTimeField(help_text="Events older than this were eligible.")
+    deleted = models.PositiveBigIntegerField()
+    actor = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"purge #{self.pk} through seal #{self.through_seal_id}"

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db import models
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from audit.choices import EventType
-from audit.models import AuditEvent
+from audit.models import AuditEvent, AuditPurge, AuditSeal
+from audit.sealing import SealBody, events_hash, id_ranges, seal_signature
 from governance.middleware import current_correlation_id
 
 if TYPE_CHECKING:
@@ -177,3 +180,156 @@ def audit_config_change(
         policy_revision=policy_revision,
         detail=detail,
     )
+
+
+# ---------------------------------------------------------------------------
+# Sealing and retention
+
+MAX_SEALS_PER_RUN = 200
+
+
+def _lock_sealing() -> None:
+    """One sealer (or purger) at a time. PostgreSQL: a transaction-scoped advisory lock;
+    SQLite: the write transaction (BEGIN IMMEDIATE) already serialises writers."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('agc.audit_sealing'))")
+
+
+def audit_seal_new_events(
+    *,
+    now: datetime | None = None,
+    margin_seconds: int | None = None,
+    max_events: int | None = None,
+) -> list[AuditSeal]:
+    """Seal the events written since the last seal, in id order, in blocks.
+
+    Only events recorded longer ago than the margin are sealed: an id is taken when a row
+    is inserted but becomes visible at commit, so a young id may still be followed by an
+    older, not yet committed one. Idempotent: a second run finds nothing new."""
+    config = settings.AUDIT_SEALING
+    now = now or timezone.now()
+    margin = config["MARGIN_SECONDS"] if margin_seconds is None else margin_seconds
+    size = max_events or config["MAX_EVENTS_PER_SEAL"]
+    cutoff = now - timedelta(seconds=margin)
+    seals: list[AuditSeal] = []
+    with transaction.atomic():
+        _lock_sealing()
+        last = AuditSeal.objects.order_by("-id").first()
+        for _ in range(MAX_SEALS_PER_RUN):
+            pairs = _sealable(last.last_event_id if last else 0, cutoff, size)
+            if not pairs:
+                break
+            last = _seal_create(pairs, previous=last, now=now)
+            seals.append(last)
+    return seals
+
+
+def _sealable(after_id: int, cutoff: datetime, size: int) -> list[tuple[int, str]]:
+    """The next up to `size` events after `after_id`, stopping at the first too young."""
+    rows = (
+        AuditEvent.objects.filter(id__gt=after_id)
+        .order_by("id")
+        .values_list("id", "content_hash", "recorded_at")[:size]
+    )
+    pairs = []
+    for event_id, content_hash, recorded_at in rows:
+        if recorded_at >= cutoff:
+            break
+        pairs.append((event_id, content_hash))
+    return pairs
+
+
+def _seal_create(pairs: list[tuple[int, str]], *, previous: AuditSeal | None, now) -> AuditSeal:
+    ids = [event_id for event_id, _ in pairs]
+    body = SealBody(
+        first_event_id=ids[0],
+        last_event_id=ids[-1],
+        event_count=len(ids),
+        id_ranges=id_ranges(ids),
+        events_hash=events_hash(pairs),
+        previous_hash=previous.seal_hash if previous else "",
+        created_at=now,
+    )
+    seal_hash = body.hash()
+    return AuditSeal.objects.create(
+        first_event_id=body.first_event_id,
+        last_event_id=body.last_event_id,
+        event_count=body.event_count,
+        id_ranges=body.id_ranges,
+        events_hash=body.events_hash,
+        previous_hash=body.previous_hash,
+        seal_hash=seal_hash,
+        signature=seal_signature(seal_hash, settings.AUDIT_SIGNING_KEY),
+        created_at=now,
+    )
+
+
+def audit_purge(*, before: datetime, actor: Any) -> AuditPurge | None:
+    """Remove sealed events older than `before`, whole seals at a time, oldest first.
+
+    Never touches unsealed events; refuses to purge evidence that fails verification
+    (that would hide tampering); keeps the seals, so the chain still verifies; records
+    the purge (an AuditPurge row and an audit event). Returns None if nothing qualified."""
+    from audit.verification import seal_problems
+
+    with transaction.atomic():
+        _lock_sealing()
+        done = AuditPurge.objects.aggregate(last=Max("through_seal_id"))["last"] or 0
+        seals = _purgeable_seals(done, before)
+        if not seals:
+            return None
+        for seal in seals:
+            problems = seal_problems(seal)
+            if problems:
+                raise AuditIntegrityError(
+                    f"Seal #{seal.pk} does not verify ({problems[0].message}); nothing was purged."
+                )
+        deleted = _delete_events(seals[0].first_event_id, seals[-1].last_event_id)
+        purge = AuditPurge.objects.create(
+            through_seal=seals[-1], before=before, deleted=deleted, actor=actor_label(actor)
+        )
+        audit_event_record(
+            event_type=EventType.AUDIT_PURGED,
+            actor=actor,
+            detail={
+                "before": before.isoformat(),
+                "through_seal": seals[-1].pk,
+                "first_event_id": seals[0].first_event_id,
+                "last_event_id": seals[-1].last_event_id,
+                "deleted": deleted,
+            },
+        )
+    return purge
+
+
+class AuditIntegrityError(Exception):
+    """The log does not verify; the requested operation was refused."""
+
+
+def _purgeable_seals(after_seal_id: int, before: datetime) -> list[AuditSeal]:
+    """Consecutive seals after the last purge whose events are all older than `before`."""
+    eligible = []
+    for seal in AuditSeal.objects.filter(id__gt=after_seal_id).order_by("id"):
+        newest = AuditEvent.objects.filter(
+            id__gte=seal.first_event_id, id__lte=seal.last_event_id
+        ).aggregate(newest=Max("timestamp"))["newest"]
+        if newest is not None and newest >= before:
+            break
+        eligible.append(seal)
+    return eligible
+
+
+def _delete_events(first_id: int, last_id: int) -> int:
+    """The one DELETE the append-only guard lets through: raw SQL, and on PostgreSQL a
+    transaction-local switch that the trigger checks (it ends with the transaction)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL agc.audit_purge = 'on'")
+        cursor.execute(
+            "DELETE FROM audit_auditevent WHERE id >= %s AND id <= %s", [first_id, last_id]
+        )
+        deleted = cursor.rowcount
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL agc.audit_purge = 'off'")
+    return deleted

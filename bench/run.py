@@ -1,12 +1,14 @@
-"""Decision API throughput: `make bench`.
+"""Decision API throughput against PostgreSQL: `make bench`.
 
-Starts the console under gunicorn (DEBUG off) against a dedicated PostgreSQL database,
-drives POST /api/v1/decisions with concurrent keep-alive clients for a fixed time, and
-prints decisions per second with p50/p99 latency. In the same run, on the same database,
-pgbench measures plain single-row INSERT commits with the same number of clients, and the
-ratio of the two says how close the decision path comes to the cost of one durable write.
+Recreates the database agc_bench, loads the demo policy and a dedicated runtime, starts the
+console under gunicorn (DEBUG off, fresh random keys), drives POST /api/v1/decisions with
+concurrent keep-alive clients for a fixed time and prints decisions per second with p50 and
+p99 latency. In the same run, on the same database, pgbench measures plain single-row INSERT
+commits with the same number of clients for the same time, and the ratio of the two is
+printed. Figures only: nothing here asserts a timing. See bench/README.md.
 
-Usage: .venv/bin/python bench/run.py [--duration 20] [--clients 8] [--workers 4]
+Usage: .venv/bin/python bench/run.py [--duration 20] [--clients 8] [--warmup 3]
+                                     [--skip-pgbench] [--workers 4] [--threads 1] ...
 """
 
 from __future__ import annotations
@@ -15,81 +17,128 @@ import argparse
 import http.client
 import json
 import os
+import platform
 import re
 import secrets
+import signal
 import socket
 import statistics
+import string
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import uuid
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from decisions import EXPECTED, MIX, ClientResult, drive, percentile  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 DB = "agc_bench"
+PG = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB}"
-RESULTS = ROOT / "bench" / "results"
+RESULTS = ROOT / "bench" / "results" / "decisions.json"
+RUNTIME = "bench-agent"
+PROFILES = "account-summary,sales-followup"
+# pgbench's one-table schema, in the benchmark database (dropped with it on the next run).
+PGBENCH_SETUP = (
+    "DROP SCHEMA IF EXISTS pgbench_single CASCADE; CREATE SCHEMA pgbench_single; "
+    "CREATE TABLE pgbench_single.event (id bigserial PRIMARY KEY, payload text NOT NULL, "
+    "created_at timestamptz NOT NULL DEFAULT now())"
+)
+PGBENCH_SCRIPT = "INSERT INTO pgbench_single.event (payload) VALUES ('decision');\n"
 
 
-def app_env() -> dict[str, str]:
-    """Production-like settings: DEBUG off, fresh random keys (never stored)."""
-    env = dict(os.environ)
+# -- environment and database --------------------------------------------------------------
+
+
+def random_key(length: int = 50) -> str:
+    """A fresh random key for this run only (letters, digits, - and _: nothing that
+    django-environ or a shell would interpret)."""
+    alphabet = string.ascii_letters + string.digits + "-_"
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def app_env(static_root: Path, notifications: str) -> dict[str, str]:
+    """Production-like settings: DEBUG off, keys generated now and never written down."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_"))}
     env.update(
         DATABASE_URL=DATABASE_URL,
         DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        AUDIT_SIGNING_KEY=secrets.token_urlsafe(50),
+        SECRET_KEY=random_key(),
+        AUDIT_SIGNING_KEY=random_key(),
         SECURE_SSL_REDIRECT="0",
         SESSION_COOKIE_SECURE="0",
         CSRF_COOKIE_SECURE="0",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         LOG_LEVEL="WARNING",
         CONN_MAX_AGE="600",
-        STATIC_ROOT=str(Path(tempfile.gettempdir()) / "agc-bench-static"),
+        STATIC_ROOT=str(static_root),
         STATIC_MANIFEST="1",
-        # As in production: e-mail and webhooks are queued on Redis, not sent inline.
-        CELERY_BROKER_URL="redis://127.0.0.1:6379/15",
+        SITE_URL="http://127.0.0.1",
+        # Approver e-mails are rendered but go nowhere (never to the terminal or a server).
+        EMAIL_URL="dummymail://",
     )
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    if notifications == "queued":
+        # As in production, a pending decision hands its e-mail to a Celery broker on
+        # commit; here the broker is kombu's in-process memory transport and no worker
+        # consumes it, so the e-mail costs this path an enqueue and nothing more.
+        env.update(CELERY_BROKER_URL="memory://localhost/", CELERY_TASK_ALWAYS_EAGER="0")
+    else:
+        # No broker (the out-of-the-box configuration): tasks run inline after commit,
+        # inside the request that made the pending decision.
+        env.update(CELERY_BROKER_URL="", CELERY_TASK_ALWAYS_EAGER="1")
     return env
 
 
-def run(cmd: list[str], env: dict[str, str] | None = None, **kwargs) -> str:
-    result = subprocess.run(
-        cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False, **kwargs
-    )
+def run(cmd: list[str], env: dict[str, str] | None = None) -> str:
+    """Run a command to completion; stop the benchmark with its output if it fails."""
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        sys.exit(f"{' '.join(cmd[:3])} failed:\n{result.stdout}\n{result.stderr}")
+        sys.exit(
+            f"$ {' '.join(cmd)}\nfailed ({result.returncode}):\n{result.stdout}{result.stderr}"
+        )
     return result.stdout
 
 
+def manage(env: dict[str, str], *args: str) -> str:
+    return run([PYTHON, "manage.py", *args], env=env)
+
+
+def psql(sql: str) -> str:
+    return run(["psql", *PG, "-d", DB, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
+
+
 def prepare_database(env: dict[str, str]) -> str:
-    """A fresh database with the demo people, policy and runtimes (no history); returns
-    the token of the cowork-sales runtime."""
-    run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DB])
-    run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB])
-    run([PYTHON, "manage.py", "migrate", "--noinput"], env=env)
-    run([PYTHON, "manage.py", "collectstatic", "--noinput"], env=env)
-    with tempfile.TemporaryDirectory() as directory:
-        tokens = Path(directory) / "tokens"
-        run(
-            [
-                PYTHON,
-                "manage.py",
-                "seed_demo",
-                "--days",
-                "0",
-                "--quiet",
-                "--token-file",
-                str(tokens),
-            ],
-            env=env,
-        )
-        lines = dict(line.split("=", 1) for line in tokens.read_text().split())
-    return lines["cowork-sales"]
+    """Drop and recreate agc_bench, migrate, collect static files, load the demo people and
+    policy (no history), and register the benchmark's own runtime. Returns its token."""
+    run(["dropdb", *PG, "--if-exists", "--force", DB])
+    run(["createdb", *PG, DB])
+    manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput")
+    with tempfile.TemporaryDirectory(prefix="agc-bench-") as directory:
+        # seed_demo's own runtimes' tokens go to a throw-away file, not the project's.
+        token_file = Path(directory) / "demo-tokens"
+        manage(env, "seed_demo", "--days", "0", "--quiet", "--token-file", str(token_file))
+    token = manage(env, "create_runtime", RUNTIME, "--profiles", PROFILES).strip().splitlines()
+    if not token or not token[-1].startswith("agc_"):
+        sys.exit(f"create_runtime printed no token: {token!r}")
+    return token[-1]
+
+
+def database_counters() -> dict[str, int]:
+    """Cumulative commits, rollbacks and inserted rows of agc_bench (pg_stat_database)."""
+    row = psql(
+        "SELECT xact_commit, xact_rollback, tup_inserted FROM pg_stat_database "
+        "WHERE datname = current_database()"
+    )
+    commits, rollbacks, inserted = (int(x) for x in row.split("|"))
+    return {"commits": commits, "rollbacks": rollbacks, "rows_inserted": inserted}
+
+
+# -- gunicorn --------------------------------------------------------------------------------
 
 
 def free_port() -> int:
@@ -98,208 +147,392 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int):
-    cmd = [
-        str(Path(PYTHON).with_name("gunicorn")),
+def gunicorn_command(port: int, workers: int, threads: int) -> list[str]:
+    return [
+        PYTHON,
+        "-m",
+        "gunicorn",
         "governance.wsgi:application",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
         str(workers),
+        "--worker-class",
+        "gthread" if threads > 1 else "sync",
         "--threads",
         str(threads),
         "--log-level",
         "warning",
     ]
-    process = subprocess.Popen(cmd, cwd=ROOT, env=env)  # noqa: S603
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    sys.exit("gunicorn did not answer /healthz within 30 s")
 
 
-def proposal(n: int) -> dict:
-    """A realistic mix: 80 % allow-listed reads, 10 % pending sends, 10 % denials."""
-    base = {
-        "request_id": uuid.uuid4().hex,
-        "on_behalf_of": "sam@corp.example",
-        "model": "claude-sonnet-4-5",
-        "plugin": "sales-outreach@2.1.0",
-    }
-    kind = n % 10
-    if kind < 8:
-        return base | {
-            "profile": "account-summary",
-            "action": "crm.read_record",
-            "data_sources": [f"crm:account/{1000 + n % 400}"],
-            "params": {"account_id": 1000 + n % 400},
-        }
-    if kind == 8:
-        return base | {
-            "profile": "sales-followup",
-            "action": "mail.send_external",
-            "connector": "mail",
-            "data_sources": [f"mail:outbox/followup-{n}", f"crm:contact/{n % 300}"],
-            "params": {"to": f"buyer{n}@customer.example", "subject": "Follow-up"},
-            "rationale": "Follow-up after the call.",
-        }
-    return base | {
-        "profile": "account-summary",
-        "action": "crm.read_record",
-        "data_sources": [f"crm:opportunity/{5000 + n % 500}"],
-    }
-
-
-class Client(threading.Thread):
-    """One agent: a keep-alive connection sending decisions back to back."""
-
-    def __init__(self, port: int, token: str, start_at: float, stop_at: float, seed: int):
-        super().__init__(daemon=True)
-        self.port, self.token = port, token
-        self.start_at, self.stop_at, self.seed = start_at, stop_at, seed
-        self.latencies: list[float] = []
-        self.errors = 0
-        self.outcomes: dict[str, int] = {}
-
-    def run(self) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
-        n = self.seed
-        while (now := time.monotonic()) < self.stop_at:
-            body = json.dumps(proposal(n))
-            n += 7
-            try:
-                connection.request("POST", "/api/v1/decisions", body, headers)
-                response = connection.getresponse()
-                payload = response.read()
-            except OSError:
-                self.errors += 1
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-                continue
-            elapsed = time.monotonic() - now
-            if now < self.start_at:
-                continue  # warm-up
-            if response.status not in (200, 201):
-                self.errors += 1
-                continue
-            outcome = json.loads(payload).get("outcome", "?")
-            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
-            self.latencies.append(elapsed)
-
-
-def drive(port: int, token: str, clients: int, warmup: float, duration: float) -> dict:
-    start_at = time.monotonic() + warmup
-    stop_at = start_at + duration
-    threads = [Client(port, token, start_at, stop_at, seed=i) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    latencies = sorted(x for t in threads for x in t.latencies)
-    outcomes: dict[str, int] = {}
-    for thread in threads:
-        for key, value in thread.outcomes.items():
-            outcomes[key] = outcomes.get(key, 0) + value
-    if not latencies:
-        sys.exit("no successful decision was measured")
-    return {
-        "decisions": len(latencies),
-        "decisions_per_second": len(latencies) / duration,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": latencies[int(0.99 * (len(latencies) - 1))] * 1000,
-        "errors": sum(t.errors for t in threads),
-        "outcomes": outcomes,
-    }
-
-
-def pgbench_inserts(clients: int, duration: float) -> float:
-    """Plain single-row INSERT commits per second on the same server and database."""
-    run(
-        [
-            "psql", "-h", "127.0.0.1", "-U", "postgres", "-d", DB, "-q", "-c",
-            "DROP TABLE IF EXISTS bench_insert; CREATE TABLE bench_insert (id bigserial "
-            "PRIMARY KEY, payload text NOT NULL, created_at timestamptz DEFAULT now())",
-        ]
-    )  # fmt: skip
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
-        script.write("INSERT INTO bench_insert (payload) VALUES ('decision');\n")
+def healthz(port: int) -> int | None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
     try:
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
+
+
+def wait_until_healthy(server: subprocess.Popen, port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"gunicorn exited ({server.returncode}) before answering /healthz")
+        if healthz(port) == 200:
+            return
+        time.sleep(0.2)
+    sys.exit(f"gunicorn did not answer /healthz with 200 within {timeout:g} s")
+
+
+def stop(server: subprocess.Popen) -> None:
+    """Graceful stop (SIGTERM lets workers finish), then SIGKILL if it hangs."""
+    if server.poll() is not None:
+        return
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+# -- CPU accounting (Linux /proc; skipped elsewhere) -------------------------------------
+
+
+def _processes() -> dict[int, tuple[str, int, int]]:
+    """pid -> (command name, parent pid, CPU ticks used so far)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        found[int(entry.name)] = (name, int(fields[1]), int(fields[11]) + int(fields[12]))
+    return found
+
+
+def _machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine since boot."""
+    values = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    total = sum(values[:8])  # guest time is already counted in user
+    return total - idle, total
+
+
+class CpuSampler:
+    """CPU used during the measured window by gunicorn (master and workers), PostgreSQL
+    (every postgres process, pgbench's runs excluded since it does not run then), this
+    load generator (its process and child processes), and the machine as a whole."""
+
+    def __init__(self, gunicorn_pid: int):
+        self.gunicorn_pid = gunicorn_pid
+        self.samples: dict[str, tuple[dict, tuple[int, int], float]] = {}
+        self.available = Path("/proc/stat").exists()
+
+    def __call__(self, edge: str) -> None:
+        if self.available:
+            self.samples[edge] = (_processes(), _machine_ticks(), time.monotonic())
+
+    def _group(self, processes: dict[int, tuple[str, int, int]]) -> dict[str, int]:
+        me = os.getpid()
+        groups = {"gunicorn": 0, "postgres": 0, "load generator": 0}
+        for pid, (name, ppid, ticks) in processes.items():
+            if pid == self.gunicorn_pid or ppid == self.gunicorn_pid:
+                groups["gunicorn"] += ticks
+            elif name == "postgres" or name.startswith("postgres:"):
+                groups["postgres"] += ticks
+            elif pid == me or ppid == me:
+                groups["load generator"] += ticks
+        return groups
+
+    def report(self) -> dict[str, float] | None:
+        """Percent of one core, per group, over the window; 'machine' is the whole box."""
+        if "open" not in self.samples or "close" not in self.samples:
+            return None
+        (first, machine_first, t0), (last, machine_last, t1) = (
+            self.samples["open"],
+            self.samples["close"],
+        )
+        hz = os.sysconf("SC_CLK_TCK")
+        seconds = t1 - t0
+        # Only processes alive at both ends: a process that came or went in between is
+        # not a fair difference (none is expected during the window).
+        common = first.keys() & last.keys()
+        before = self._group({pid: first[pid] for pid in common})
+        after = self._group({pid: last[pid] for pid in common})
+        usage = {name: 100 * (after[name] - before[name]) / hz / seconds for name in after}
+        busy = machine_last[0] - machine_first[0]
+        total = machine_last[1] - machine_first[1]
+        machine = 100 * (os.cpu_count() or 1) * busy / max(total, 1)
+        # Whatever else ran on the machine meanwhile (other work would skew the figures).
+        usage["other"] = max(0.0, machine - sum(usage.values()))
+        usage["machine busy"] = machine
+        return usage
+
+
+# -- pgbench ---------------------------------------------------------------------------------
+
+
+def pgbench_inserts(clients: int, duration: float) -> dict:
+    """Single-row INSERT commits per second: a one-table schema in the same database, one
+    INSERT per transaction (autocommit), the same number of clients, the same duration."""
+    psql(PGBENCH_SETUP)
+    threads = max(1, min(clients, os.cpu_count() or 1))
+    with tempfile.TemporaryDirectory(prefix="agc-pgbench-") as directory:
+        script = Path(directory) / "insert.sql"
+        script.write_text(PGBENCH_SCRIPT)
         output = run(
             [
-                "pgbench", "-h", "127.0.0.1", "-U", "postgres", "-n",
-                "-c", str(clients), "-j", str(min(clients, 2)),
-                "-T", str(int(duration)), "-f", script.name, DB,
+                "pgbench", *PG, "--no-vacuum", "--client", str(clients), "--jobs", str(threads),
+                "--time", str(max(1, round(duration))), "--file", str(script), DB,
             ]
         )  # fmt: skip
-    finally:
-        os.unlink(script.name)
-    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", output)
-    if not match:
+    tps = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", output)
+    latency = re.search(r"latency average = ([0-9.]+) ms", output)
+    if not tps:
         sys.exit(f"could not read pgbench's output:\n{output}")
-    return float(match.group(1))
+    return {
+        "inserts_per_second": float(tps.group(1)),
+        "latency_avg_ms": float(latency.group(1)) if latency else None,
+        "clients": clients,
+        "jobs": threads,
+        "duration_s": max(1, round(duration)),
+    }
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def summarise(result: ClientResult, duration: float) -> dict:
+    every = sorted(x for values in result.latencies.values() for x in values)
+    if not every:
+        sys.exit(
+            "No decision completed inside the measured window. "
+            f"Errors: {result.errors} {result.error_samples}"
+        )
+    by_kind = {}
+    for kind, values in result.latencies.items():
+        values.sort()
+        by_kind[kind] = {
+            "expected_outcome": EXPECTED[kind],
+            "count": len(values),
+            "p50_ms": round(percentile(values, 0.50) * 1000, 2) if values else None,
+            "p99_ms": round(percentile(values, 0.99) * 1000, 2) if values else None,
+        }
+    return {
+        "decisions": len(every),
+        "decisions_per_second": round(len(every) / duration, 1),
+        "p50_ms": round(percentile(every, 0.50) * 1000, 2),
+        "p99_ms": round(percentile(every, 0.99) * 1000, 2),
+        "mean_ms": round(statistics.fmean(every) * 1000, 2),
+        "max_ms": round(every[-1] * 1000, 2),
+        "errors": result.errors,
+        "error_samples": result.error_samples,
+        "unexpected_outcomes": result.unexpected,
+        "outcomes": dict(sorted(result.outcomes.items())),
+        "by_kind": by_kind,
+        "answers_whole_run": result.sent,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=20, help="seconds measured")
-    parser.add_argument("--warmup", type=float, default=3, help="seconds before measuring")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent agents")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
-    parser.add_argument("--skip-pgbench", action="store_true")
+    parser = argparse.ArgumentParser(
+        description="Decision API throughput under gunicorn against PostgreSQL, compared "
+        "with pgbench single-row INSERT commits."
+    )
+    parser.add_argument("--duration", type=float, default=20, help="measured seconds (20)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent agents (8)")
+    parser.add_argument("--warmup", type=float, default=3, help="seconds before measuring (3)")
+    parser.add_argument("--skip-pgbench", action="store_true", help="decisions only")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (4)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per gunicorn worker (1: sync workers; more: gthread workers)",
+    )
+    parser.add_argument(
+        "--loadgen",
+        choices=["threads", "processes"],
+        default="threads",
+        help="clients as threads of this process or as one process each (threads)",
+    )
+    parser.add_argument(
+        "--notifications",
+        choices=["queued", "inline"],
+        default="queued",
+        help="approver e-mails of pending decisions: queued to a Celery broker as in "
+        "production (an in-memory one here), or inline as without a broker (queued)",
+    )
     args = parser.parse_args()
+    if args.duration <= 0 or args.clients < 1 or args.warmup < 0 or args.workers < 1:
+        parser.error("--duration and --clients must be positive, --warmup not negative")
 
-    env = app_env()
-    print(f"Preparing {DB} (migrate, demo policy, a runtime)…", flush=True)
-    token = prepare_database(env)
-    port = free_port()
-    server = start_gunicorn(env, port, args.workers, args.threads)
-    try:
+    cores = os.cpu_count() or 1
+    worker_class = "gthread" if args.threads > 1 else "sync"
+    with tempfile.TemporaryDirectory(prefix="agc-bench-static-") as static_root:
+        env = app_env(Path(static_root), args.notifications)
+        print(f"Preparing {DB}: migrate, demo people and policy, runtime {RUNTIME}…", flush=True)
+        token = prepare_database(env)
+        counters_before = database_counters()
+        port = free_port()
+        server = subprocess.Popen(  # noqa: S603
+            gunicorn_command(port, args.workers, args.threads), cwd=ROOT, env=env
+        )
+        try:
+            wait_until_healthy(server, port)
+            print(
+                f"gunicorn on 127.0.0.1:{port}: {args.workers} {worker_class} worker(s)"
+                f" × {args.threads} thread(s). Driving POST /api/v1/decisions with"
+                f" {args.clients} clients ({args.loadgen}): {args.warmup:g} s warm-up,"
+                f" then {args.duration:g} s measured…",
+                flush=True,
+            )
+            sampler = CpuSampler(server.pid)
+            outcome = drive(
+                mode=args.loadgen,
+                clients=args.clients,
+                port=port,
+                token=token,
+                warmup=args.warmup,
+                duration=args.duration,
+                at_window=sampler,
+            )
+        finally:
+            stop(server)
+        # Backends flush their statistics when they exit, i.e. once gunicorn has stopped.
+        time.sleep(0.5)
+        counters_after = database_counters()
+
+    decisions = summarise(outcome, args.duration)
+    answered = max(outcome.sent, 1)
+    database = {
+        key: round((counters_after[key] - counters_before[key]) / answered, 2)
+        for key in counters_before
+    }
+    pgbench = None
+    if not args.skip_pgbench:
         print(
-            f"Driving POST /api/v1/decisions: {args.clients} clients, "
-            f"{args.warmup:g} s warm-up + {args.duration:g} s…",
+            f"pgbench: single-row INSERT commits, {args.clients} clients, "
+            f"{max(1, round(args.duration))} s…",
             flush=True,
         )
-        decisions = drive(port, token, args.clients, args.warmup, args.duration)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        subprocess.run(["redis-cli", "-n", "15", "FLUSHDB"], capture_output=True, check=False)
-    inserts = None if args.skip_pgbench else pgbench_inserts(args.clients, args.duration)
-    report(args, decisions, inserts)
+        pgbench = pgbench_inserts(args.clients, args.duration)
+    report(
+        args=args,
+        cores=cores,
+        worker_class=worker_class,
+        decisions=decisions,
+        per_decision=database,
+        cpu=sampler.report(),
+        pgbench=pgbench,
+        sample=outcome.sample,
+    )
 
 
-def report(args, decisions: dict, inserts: float | None) -> None:
-    cores = os.cpu_count()
+def report(*, args, cores, worker_class, decisions, per_decision, cpu, pgbench, sample) -> None:
+    ratio = decisions["decisions_per_second"] / pgbench["inserts_per_second"] if pgbench else None
+    mix = {kind: MIX.count(kind) / len(MIX) for kind in EXPECTED}
     lines = [
         "",
-        "Decision API benchmark (PostgreSQL, gunicorn, DEBUG off)",
-        f"  machine: {cores} cores; load generator and server share them",
-        f"  gunicorn: {args.workers} workers x {args.threads} thread(s); {args.clients} clients",
+        "Decision API benchmark — POST /api/v1/decisions, PostgreSQL, gunicorn, DEBUG off",
+        f"  server           gunicorn governance.wsgi:application, {args.workers} {worker_class}"
+        f" worker(s) × {args.threads} thread(s), CONN_MAX_AGE=600",
+        f"  load             {args.clients} keep-alive clients ({args.loadgen}),"
+        f" {args.warmup:g} s warm-up, {args.duration:g} s measured;"
+        f" mix {mix['read']:.0%} allow / {mix['send']:.0%} pending / {mix['out_of_scope']:.0%}"
+        f" deny; approver e-mails {args.notifications}",
+        f"  caveat           one {cores}-core machine: the load generator, gunicorn and"
+        " PostgreSQL (and pgbench) share the same cores",
+        "",
         f"  decisions/s      {decisions['decisions_per_second']:10.1f}"
-        f"   ({decisions['decisions']} in {args.duration:g} s; outcomes {decisions['outcomes']})",
-        f"  latency p50      {decisions['p50_ms']:10.2f} ms",
-        f"  latency p99      {decisions['p99_ms']:10.2f} ms",
-        f"  errors           {decisions['errors']:10d}",
+        f"   ({decisions['decisions']} decisions; outcomes {decisions['outcomes']})",
+        f"  p50 latency      {decisions['p50_ms']:10.2f} ms",
+        f"  p99 latency      {decisions['p99_ms']:10.2f} ms",
+        f"  errors           {decisions['errors']:10d}   (non-2xx or failed requests, whole run)",
     ]
-    result = {"args": vars(args), "cores": cores, "decisions": decisions}
-    if inserts is not None:
-        ratio = decisions["decisions_per_second"] / inserts
+    if decisions["unexpected_outcomes"]:
+        lines.append(
+            f"  UNEXPECTED       {decisions['unexpected_outcomes']:10d}   answers whose"
+            " outcome is not the one the mix expects (check the policy)"
+        )
+    for sample_error in decisions["error_samples"]:
+        lines.append(f"    e.g. {sample_error}")
+    if pgbench:
         lines += [
-            f"  pgbench INSERT/s {inserts:10.1f}   (single-row INSERT commits, same clients)",
-            f"  ratio            {ratio:10.3f}   (decisions/s ÷ INSERT commits/s)",
+            f"  pgbench INSERT/s {pgbench['inserts_per_second']:10.1f}   (single-row INSERT"
+            f" commits/s, {pgbench['clients']} clients, same database)",
+            f"  ratio            {ratio:10.4f}   (decisions/s ÷ INSERT commits/s:"
+            f" 1 decision ≈ {1 / ratio:.0f} single-row commits)",
         ]
-        result |= {"pgbench_inserts_per_second": inserts, "ratio": ratio}
-    print("\n".join(lines))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "decisions.json").write_text(json.dumps(result, indent=2) + "\n")
+    else:
+        lines.append("  pgbench          skipped (--skip-pgbench)")
+    lines += [
+        "",
+        "  per kind         "
+        + "; ".join(
+            f"{kind} {v['count']} p50 {v['p50_ms']} ms p99 {v['p99_ms']} ms"
+            for kind, v in decisions["by_kind"].items()
+        ),
+        "  per decision     "
+        f"{per_decision['commits']:.2f} PostgreSQL transactions, "
+        f"{per_decision['rows_inserted']:.2f} rows inserted, "
+        f"{per_decision['rollbacks']:.2f} rollbacks (pg_stat_database, whole run)",
+    ]
+    if cpu:
+        lines.append(
+            "  CPU in window    "
+            + ", ".join(f"{name} {value:.0f}%" for name, value in cpu.items())
+            + f" (100% = one core; {cores} cores = {100 * cores}%)"
+        )
+        rate = decisions["decisions_per_second"]
+        cpu_ms = {name: 10 * cpu[name] / rate for name in ("gunicorn", "postgres")}
+        lines.append(
+            f"  CPU/decision     gunicorn {cpu_ms['gunicorn']:.2f} ms, postgres"
+            f" {cpu_ms['postgres']:.2f} ms (steadier than decisions/s when 'other' is high)"
+        )
+    print("\n".join(lines), flush=True)
+
+    result = {
+        "benchmark": "POST /api/v1/decisions",
+        "machine": {"cores": cores, "python": platform.python_version()},
+        "settings": {
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "clients": args.clients,
+            "loadgen": args.loadgen,
+            "gunicorn": {
+                "workers": args.workers,
+                "worker_class": worker_class,
+                "threads": args.threads,
+            },
+            "notifications": args.notifications,
+            "mix": mix,
+        },
+        "decisions": decisions,
+        "per_decision": per_decision,
+        "cpu_percent_of_one_core": cpu,
+        "cpu_ms_per_decision": {
+            name: round(10 * cpu[name] / decisions["decisions_per_second"], 3)
+            for name in ("gunicorn", "postgres", "load generator")
+        }
+        if cpu
+        else None,
+        "pgbench": pgbench,
+        "ratio": round(ratio, 5) if ratio else None,
+        "sample_answer_keys": sorted(sample) if sample else None,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\n  written to {RESULTS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -29,13 +29,16 @@ class Access(models.TextChoices):
     WRITE = "write", "Read and write"
 
 
-Outcome = models.TextChoices("Outcome", [(o.value, o.value.capitalize()) for o in EngineOutcome])
+# The functional API takes (member name, (value, label)) pairs.
+Outcome = models.TextChoices(
+    "Outcome", [(o.name, (o.value, o.value.capitalize())) for o in EngineOutcome]
+)
 
 # Reason codes of the engine, plus the ones the service layer adds.
 ReasonCode = models.TextChoices(
     "ReasonCode",
-    [(r.value, r.value.replace("_", " ").capitalize()) for r in EngineReason]
-    + [("internal_error", "Internal error")],
+    [(r.name, (r.value, r.value.replace("_", " ").capitalize())) for r in EngineReason]
+    + [("INTERNAL_ERROR", ("internal_error", "Internal error"))],
 )
 
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 
+from audit.selectors import can_read_audit
 from governance import permissions
 
 
@@ -31,6 +32,8 @@ def _items_for(user) -> list[NavItem]:
         items.append(NavItem("My agents' decisions", "governance:decision_list", "decisions"))
     if permissions.is_governance_admin(user) or permissions.is_auditor(user):
         items.append(NavItem("Runtimes", "governance:runtime_list", "runtimes"))
+    if can_read_audit(user):
+        items.append(NavItem("Audit log", "audit:event_list", "audit"))
     return items
 
 

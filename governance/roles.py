@@ -55,6 +55,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "approvals.webhookdelivery": VIEW,
         "approvals.webhookattempt": VIEW,
         "audit.auditevent": VIEW,
+        "audit.auditseal": VIEW,
+        "audit.auditpurge": VIEW,
     },
 }
 

@@ -41,6 +41,14 @@ SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
 # The audit seals are signed with their own key so that rotating SECRET_KEY
 # (sessions, CSRF) never invalidates the audit chain.
 AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default=_DEV_SECRET if DEBUG else "")
+# After rotating the key, list the old ones here so that older events and seals verify.
+AUDIT_PREVIOUS_SIGNING_KEYS = env.list("AUDIT_PREVIOUS_SIGNING_KEYS", default=[])
+AUDIT_SEALING = {
+    "MAX_EVENTS_PER_SEAL": env.int("AUDIT_MAX_EVENTS_PER_SEAL", default=1000),
+    # Only events written longer ago than this are sealed, so that a transaction that
+    # commits late never lands inside an already sealed range.
+    "MARGIN_SECONDS": env.int("AUDIT_SEAL_MARGIN_SECONDS", default=60),
+}
 if not DEBUG:
     for _name, _value in (("SECRET_KEY", SECRET_KEY), ("AUDIT_SIGNING_KEY", AUDIT_SIGNING_KEY)):
         if len(_value) < 32:
@@ -239,6 +247,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
+    "seal-audit-events": {"task": "audit.tasks.seal_audit_events", "schedule": 60.0},
     "expire-approvals": {"task": "approvals.tasks.expire_approvals", "schedule": 60.0},
     "escalate-approvals": {"task": "approvals.tasks.escalate_approvals", "schedule": 60.0},
 }
@@ -264,5 +273,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},
+        "kombu": {"level": "ERROR"},
     },
 }

@@ -15,9 +15,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("governance.ui_urls")),
     path("approvals/", include("approvals.urls")),
+    path("audit/", include("audit.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/v1/", include("governance.api.urls")),
     path("api/v1/", include("approvals.api.urls")),
+    path("api/v1/", include("audit.api.urls")),
 ]

@@ -49,6 +49,16 @@ def paginate(request, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+def filtered_page(request, filterset, order_by=None):
+    """The page of a filtered list and its HTTP status. An invalid filter shows its error
+    and no rows (400), never the unfiltered list: a silently dropped filter would let
+    someone believe they see only what they asked for."""
+    if not filterset.is_valid():
+        return paginate(request, filterset.queryset.none()), 400
+    queryset = filterset.qs.order_by(*order_by) if order_by else filterset.qs
+    return paginate(request, queryset), 200
+
+
 @require_GET
 def healthz(request):
     """Liveness and database reachability for load balancers (no data disclosed)."""
@@ -110,7 +120,7 @@ def home(request):
 def decision_list(request):
     """Decisions, newest first: everything for overseeing roles, one's own otherwise."""
     filterset = DecisionFilterSet(request.GET, queryset=decision_list_for_user(request.user))
-    page = paginate(request, filterset.qs.order_by("-created_at"))
+    page, status = filtered_page(request, filterset, order_by=["-created_at"])
     return render(
         request,
         "governance/decision_list.html",
@@ -119,6 +129,7 @@ def decision_list(request):
             "page": page,
             "own_only": not permissions.can_view_policy(request.user),
         },
+        status=status,
     )
 
 
@@ -146,10 +157,9 @@ def profile_list(request):
         .order_by("slug")
     )
     filterset = ProfileFilterSet(request.GET, queryset=queryset)
+    page, status = filtered_page(request, filterset)
     return render(
-        request,
-        "governance/profile_list.html",
-        {"filter": filterset, "page": paginate(request, filterset.qs)},
+        request, "governance/profile_list.html", {"filter": filterset, "page": page}, status=status
     )
 
 
@@ -183,10 +193,12 @@ def action_type_list(request):
     filterset = ActionTypeFilterSet(
         request.GET, queryset=ActionType.objects.select_related("approver_group")
     )
+    page, status = filtered_page(request, filterset)
     return render(
         request,
         "governance/action_type_list.html",
-        {"filter": filterset, "page": paginate(request, filterset.qs)},
+        {"filter": filterset, "page": page},
+        status=status,
     )
 
 
@@ -216,8 +228,7 @@ def runtime_list(request):
     filterset = RuntimeFilterSet(
         request.GET, queryset=AgentRuntime.objects.prefetch_related("profiles")
     )
+    page, status = filtered_page(request, filterset)
     return render(
-        request,
-        "governance/runtime_list.html",
-        {"filter": filterset, "page": paginate(request, filterset.qs)},
+        request, "governance/runtime_list.html", {"filter": filterset, "page": page}, status=status
     )

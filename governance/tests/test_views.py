@@ -131,3 +131,24 @@ def test_decision_list_query_count_does_not_grow_with_rows(
 
 def test_healthz_answers_without_a_sign_in(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/decisions/?status=bogus",
+        "/profiles/?status=bogus",
+        "/action-types/?impact=huge",
+        "/approvals/?impact=huge",
+    ],
+)
+def test_an_invalid_filter_shows_its_error_and_no_rows(
+    client, governance_admin, approver, decide, url
+):
+    decide()
+    client.force_login(approver if url.startswith("/approvals") else governance_admin)
+    response = client.get(url)
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert "Select a valid choice" in content
+    assert "crm.read_record" not in content.split("<tbody>")[-1].split("</tbody>")[0]

@@ -1,0 +1,171 @@
+"""The audit log pages: the log, one event, exports, the integrity check and the change
+history of a configured object."""
+
+from django.apps import apps
+from django.contrib import messages
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from approvals.models import ApprovalVote
+from audit.filters import AuditEventFilterSet
+from audit.models import AuditEvent, AuditPurge, AuditSeal
+from audit.selectors import (
+    EXPORTERS,
+    audit_event_count,
+    audit_event_list,
+    audit_event_page,
+    can_read_audit,
+    export_rows,
+    object_history,
+)
+from audit.verification import audit_verify, event_seal_status
+from governance import permissions
+from governance.views import role_required
+
+CURSORS = ("older_than", "newer_than")
+
+
+def _cursor(request, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _filters_query(request) -> str:
+    query = request.GET.copy()
+    for name in CURSORS:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+def _filtered(request) -> AuditEventFilterSet:
+    return AuditEventFilterSet(request.GET, queryset=audit_event_list())
+
+
+@role_required(can_read_audit)
+def event_list(request):
+    """Newest first, filtered, keyset-paginated; every filter is a shareable URL."""
+    filterset = _filtered(request)
+    if not filterset.is_valid():
+        return render(request, "audit/event_list.html", {"filter": filterset}, status=400)
+    queryset = filterset.qs.select_related("decision")
+    page = audit_event_page(
+        queryset,
+        older_than=_cursor(request, "older_than"),
+        newer_than=_cursor(request, "newer_than"),
+    )
+    filtered = any(value for name, value in filterset.form.cleaned_data.items() if value)
+    return render(
+        request,
+        "audit/event_list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "count": audit_event_count(filterset.qs, filtered=filtered),
+            "query": _filters_query(request),
+        },
+    )
+
+
+@role_required(can_read_audit)
+def event_detail(request, pk):
+    event = get_object_or_404(
+        AuditEvent.objects.select_related("decision", "decision__runtime"), pk=pk
+    )
+    votes = (
+        ApprovalVote.objects.filter(request__decision_id=event.decision_id).select_related("voter")
+        if event.decision_id
+        else []
+    )
+    return render(
+        request,
+        "audit/event_detail.html",
+        {
+            "event": event,
+            "votes": votes,
+            "seal_status": event_seal_status(event),
+            "record_fields": _record(event),
+        },
+    )
+
+
+def _record(event: AuditEvent) -> list[tuple[str, object]]:
+    """The hashed fields as stored (timestamps in ISO 8601, as they are hashed)."""
+    fields = [name for name in AuditEvent.HASHED_FIELDS if name != "changes"]
+    values = [getattr(event, name) for name in fields]
+    return [
+        (n, v.isoformat() if hasattr(v, "isoformat") else v)
+        for n, v in zip(fields, values, strict=True)
+    ]
+
+
+@role_required(can_read_audit)
+def export(request):
+    """The filtered view as CSV or JSON Lines, streamed (flat memory)."""
+    kind = request.GET.get("format", "csv")
+    if kind not in EXPORTERS:
+        return HttpResponseBadRequest("format must be csv or jsonl.")
+    filterset = _filtered(request)
+    if not filterset.is_valid():
+        return HttpResponseBadRequest(f"Invalid filters: {filterset.errors.as_text()}")
+    return streaming_export(filterset.qs, kind)
+
+
+def streaming_export(queryset, kind: str) -> StreamingHttpResponse:
+    writer, content_type = EXPORTERS[kind]
+    response = StreamingHttpResponse(writer(export_rows(queryset)), content_type=content_type)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.{kind}"'
+    return response
+
+
+@role_required(lambda u: permissions.is_auditor(u) or permissions.is_governance_admin(u))
+def integrity(request):
+    """The seals, and on request a verification of the whole chain."""
+    report = audit_verify() if request.method == "POST" else None
+    if report is not None:
+        level = messages.SUCCESS if report.intact else messages.ERROR
+        text = "The audit log is intact." if report.intact else report.first_problem.message
+        messages.add_message(request, level, text)
+    last_seal = AuditSeal.objects.order_by("-id").first()
+    return render(
+        request,
+        "audit/integrity.html",
+        {
+            "report": report,
+            "seal_count": AuditSeal.objects.count(),
+            "last_seal": last_seal,
+            "recent_seals": AuditSeal.objects.order_by("-id")[:10],
+            "purges": AuditPurge.objects.order_by("-id")[:10],
+            "unsealed": AuditEvent.objects.filter(
+                id__gt=last_seal.last_event_id if last_seal else 0
+            ).count(),
+        },
+    )
+
+
+HISTORY_MODELS = {
+    "governance.actiontype",
+    "governance.permissionprofile",
+    "governance.agentruntime",
+    "governance.user",
+    "catalog.catalogitem",
+    "catalog.catalogversion",
+}
+
+
+@role_required(permissions.can_view_policy)
+def history(request, object_type: str, object_id: str):
+    """Who changed this configured object, when, from what to what."""
+    if object_type not in HISTORY_MODELS:
+        raise Http404("No history for this kind of object.")
+    model = apps.get_model(object_type)
+    obj = model.objects.filter(pk=object_id).first()
+    events = list(object_history(object_type, object_id)[:200])
+    if obj is None and not events:
+        raise Http404("No such object.")
+    return render(
+        request,
+        "audit/object_history.html",
+        {"object": obj, "label": str(obj) if obj else events[0].object_repr, "events": events},
+    )
