@@ -27,6 +27,9 @@ class EventType(models.TextChoices):
     CATALOG_VERSION_PINNED = "catalog_version_pinned", "Catalog version pinned"
     CATALOG_VERSION_YANKED = "catalog_version_yanked", "Catalog version yanked"
     GROUP_MEMBERSHIP_CHANGED = "group_membership_changed", "Group membership changed"
+    # The catalog's intake workflow
+    INTAKE_STATE_CHANGED = "intake_state_changed", "Intake request state changed"
+    INTAKE_REVIEWED = "intake_reviewed", "Intake request reviewed"
     # The audit log itself
     AUDIT_PURGED = "audit_purged", "Audit events purged"
 

@@ -7,8 +7,19 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
-from catalog.choices import DataClass, ItemKind, ItemStatus, Reach, VersionReviewState
+from catalog.choices import (
+    DataClass,
+    IntakeKind,
+    IntakeState,
+    ItemKind,
+    ItemStatus,
+    Reach,
+    ReviewKind,
+    ReviewVerdict,
+    VersionReviewState,
+)
 
 digest_validator = RegexValidator(
     r"^sha256:[0-9a-f]{64}$", "Give the artifact digest as sha256:<64 hex digits>."
@@ -172,3 +183,114 @@ class CatalogVersion(models.Model):
     @property
     def is_yanked(self) -> bool:
         return self.yanked_at is not None
+
+
+class IntakeRequestQuerySet(models.QuerySet):
+    def open(self) -> "IntakeRequestQuerySet":
+        from catalog.choices import OPEN_INTAKE_STATES
+
+        return self.filter(state__in=OPEN_INTAKE_STATES)
+
+
+class IntakeRequest(models.Model):
+    """A request to add an item to the catalog, or a new version of one, reviewed for
+    security and data exposure before it is published (instead of an open marketplace).
+
+    State changes only through the services of catalog/workflow.py's transition table."""
+
+    kind = models.CharField(max_length=12, choices=IntakeKind.choices)
+    state = models.CharField(
+        max_length=20, choices=IntakeState.choices, default=IntakeState.SUBMITTED
+    )
+    round = models.PositiveSmallIntegerField(
+        default=1, help_text="Review round: a resubmission after changes starts a new one."
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="intake_requests"
+    )
+    item = models.ForeignKey(
+        CatalogItem,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="intake_requests",
+        help_text="The existing item, for a new version.",
+    )
+    # The item as proposed (for a new item) and the claimed data exposure (for both).
+    slug = models.SlugField(max_length=100, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    item_kind = models.CharField(max_length=10, choices=ItemKind.choices, blank=True)
+    description = models.TextField(blank=True)
+    proposed_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who will own the new item (default: the requester).",
+    )
+    vendor = models.CharField(max_length=200, help_text="The vendor, or where the source lives.")
+    systems = models.JSONField(default=list, blank=True)
+    data_classes = models.JSONField(default=list, blank=True)
+    reach = models.CharField(max_length=5, choices=Reach.choices, default=Reach.READ)
+    version = models.CharField(max_length=50, validators=[version_validator])
+    artifact_digest = models.CharField(max_length=71, validators=[digest_validator])
+    justification = models.TextField(help_text="Why agents need it, and for which tasks.")
+    pin_on_publish = models.BooleanField(default=True)
+    published_version = models.ForeignKey(
+        CatalogVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    last_note = models.TextField(blank=True, help_text="The last reason given for a state change.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = IntakeRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "state_changed_at"])]
+
+    def __str__(self) -> str:
+        return f"intake #{self.pk}: {self.target_label}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:intake_request_detail", args=[self.pk])
+
+    @property
+    def target_slug(self) -> str:
+        return self.item.slug if self.item_id else self.slug
+
+    @property
+    def target_label(self) -> str:
+        return f"{self.target_slug}@{self.version}"
+
+    def current_reviews(self):
+        return self.reviews.filter(round=self.round)
+
+
+class IntakeReview(models.Model):
+    """One review (security or data) of an intake request in a review round."""
+
+    request = models.ForeignKey(IntakeRequest, on_delete=models.CASCADE, related_name="reviews")
+    round = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=10, choices=ReviewKind.choices)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="intake_reviews"
+    )
+    verdict = models.CharField(max_length=20, choices=ReviewVerdict.choices)
+    checklist = models.JSONField(default=list, help_text="The checklist items the reviewer ticked.")
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["request", "round", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "round", "kind"], name="intake_review_one_per_kind_per_round"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of #{self.request_id} by {self.reviewer}: {self.verdict}"

@@ -30,6 +30,7 @@ def _items_for(user) -> list[NavItem]:
         ]
     else:
         items.append(NavItem("My agents' decisions", "governance:decision_list", "decisions"))
+    items.append(NavItem("Catalog", "catalog:catalog_item_list", "catalog"))
     if permissions.is_governance_admin(user) or permissions.is_auditor(user):
         items.append(NavItem("Runtimes", "governance:runtime_list", "runtimes"))
     if can_read_audit(user):

@@ -21,6 +21,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "auth.group": VIEW,
         "catalog.catalogitem": ("add", "change", "view"),
         "catalog.catalogversion": VIEW,
+        "catalog.intakerequest": VIEW,
+        "catalog.intakereview": VIEW,
         "approvals.approvalrequest": VIEW,
         "approvals.approvalvote": VIEW,
         "approvals.webhookdelivery": VIEW,
@@ -31,6 +33,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     Role.CONNECTOR_OWNER.value: {
         "catalog.catalogitem": VIEW,
         "catalog.catalogversion": VIEW,
+        "catalog.intakerequest": VIEW,
+        "catalog.intakereview": VIEW,
     },
     Role.APPROVER.value: {
         "governance.decision": VIEW,
@@ -50,6 +54,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "governance.policyrevision": VIEW,
         "catalog.catalogitem": VIEW,
         "catalog.catalogversion": VIEW,
+        "catalog.intakerequest": VIEW,
+        "catalog.intakereview": VIEW,
         "approvals.approvalrequest": VIEW,
         "approvals.approvalvote": VIEW,
         "approvals.webhookdelivery": VIEW,

@@ -41,7 +41,7 @@ from governance.models import (
 )
 from governance.permissions import can_manage_policy
 from governance.selectors import person_groups, policy_snapshot_get
-from governance.tokens import token_issue
+from governance.tokens import RUNTIME_TOKEN, USER_TOKEN, token_issue
 
 # ---------------------------------------------------------------------------
 # Configuration
@@ -211,7 +211,7 @@ def runtime_create(
 ) -> tuple[AgentRuntime, str]:
     """Register an agent runtime; return it with its token, which is shown only now."""
     require_policy_admin(actor)
-    issued = token_issue("rt")
+    issued = token_issue(RUNTIME_TOKEN)
     runtime = AgentRuntime(token_hash=issued.hash, token_prefix=issued.prefix)
     if isinstance(actor, User):
         runtime.created_by = actor
@@ -245,7 +245,7 @@ def runtime_token_rotate(runtime: AgentRuntime, *, actor: Any) -> str:
     require_policy_admin(actor)
     if not runtime.is_active:
         raise Conflict(f"Runtime '{runtime.name}' is revoked; create a new one instead.")
-    issued = token_issue("rt")
+    issued = token_issue(RUNTIME_TOKEN)
     with transaction.atomic():
         AgentRuntime.objects.filter(pk=runtime.pk).update(
             token_hash=issued.hash, token_prefix=issued.prefix
@@ -310,7 +310,7 @@ def user_token_create(user: User, *, actor: Any, name: str) -> tuple[UserToken, 
         raise PermissionDenied("Only governance admins may issue tokens for someone else.")
     if not name.strip():
         raise ValidationFailed("Name the token after what uses it, e.g. slack-bot.")
-    issued = token_issue("ut")
+    issued = token_issue(USER_TOKEN)
     with transaction.atomic():
         token = UserToken.objects.create(
             user=user, name=name.strip(), token_hash=issued.hash, token_prefix=issued.prefix

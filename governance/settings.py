@@ -231,6 +231,19 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["governance.api.schema.hide_trailing_slash_aliases"],
+    # Several choice sets share field names ("kind", "status", "verdict"): name them.
+    "ENUM_NAME_OVERRIDES": {
+        "ItemKindEnum": "catalog.choices.ItemKind",
+        "IntakeKindEnum": "catalog.choices.IntakeKind",
+        "ReviewKindEnum": "catalog.choices.ReviewKind",
+        "IntakeStateEnum": "catalog.choices.IntakeState",
+        "ItemStatusEnum": "catalog.choices.ItemStatus",
+        "DecisionStatusEnum": "governance.choices.DecisionStatus",
+        "ProfileStatusEnum": "governance.choices.ProfileStatus",
+        "ApprovalStatusEnum": "approvals.choices.ApprovalStatus",
+        "VoteVerdictEnum": "approvals.choices.Verdict",
+        "ReviewVerdictEnum": "catalog.choices.ReviewVerdict",
+    },
 }
 
 # Celery: with no broker configured, tasks run inline in the web process so a
@@ -250,6 +263,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "seal-audit-events": {"task": "audit.tasks.seal_audit_events", "schedule": 60.0},
     "expire-approvals": {"task": "approvals.tasks.expire_approvals", "schedule": 60.0},
     "escalate-approvals": {"task": "approvals.tasks.escalate_approvals", "schedule": 60.0},
+    "remind-intake-reviewers": {
+        "task": "catalog.tasks.remind_intake_reviewers",
+        "schedule": 6 * 3600.0,
+    },
 }
 
 # Governance behaviour.
@@ -261,6 +278,10 @@ GOVERNANCE = {
     "MAX_DATA_SOURCES": env.int("MAX_DATA_SOURCES", default=100),
     "MAX_PARAMS_BYTES": env.int("MAX_PARAMS_BYTES", default=64 * 1024),
     "MAX_RATIONALE_CHARS": env.int("MAX_RATIONALE_CHARS", default=4000),
+    # Members of this group may give the security review of any intake request.
+    "SECURITY_REVIEW_GROUP": env.str("SECURITY_REVIEW_GROUP", default="Security reviewers"),
+    # Reviewers are reminded of intake requests waiting longer than this.
+    "INTAKE_REMINDER_DAYS": env.int("INTAKE_REMINDER_DAYS", default=3),
 }
 
 LOGGING = {

@@ -8,6 +8,14 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+# Token kinds: the plaintext starts with agc_<kind>_ so that a token says what it is for.
+RUNTIME_TOKEN = "rt"  # noqa: S105 - a kind, not a secret
+USER_TOKEN = "ut"  # noqa: S105 - a kind, not a secret
+
+
+def kind_prefix(kind: str) -> str:
+    return f"agc_{kind}_"
+
 
 @dataclass(frozen=True)
 class IssuedToken:
@@ -18,8 +26,7 @@ class IssuedToken:
 
 def token_issue(kind: str) -> IssuedToken:
     """A new token such as `agc_rt_<43 url-safe characters>` (kind "rt" or "ut")."""
-    secret = secrets.token_urlsafe(32)
-    plaintext = f"agc_{kind}_{secret}"
+    plaintext = kind_prefix(kind) + secrets.token_urlsafe(32)
     return IssuedToken(plaintext=plaintext, prefix=plaintext[:14], hash=token_hash(plaintext))
 
 

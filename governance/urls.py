@@ -16,10 +16,12 @@ urlpatterns = [
     path("", include("governance.ui_urls")),
     path("approvals/", include("approvals.urls")),
     path("audit/", include("audit.urls")),
+    path("catalog/", include("catalog.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/v1/", include("governance.api.urls")),
     path("api/v1/", include("approvals.api.urls")),
     path("api/v1/", include("audit.api.urls")),
+    path("api/v1/", include("catalog.api.urls")),
 ]

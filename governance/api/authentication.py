@@ -6,8 +6,10 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from governance.models import AgentRuntime, UserToken
-from governance.tokens import token_hash
+from governance.tokens import RUNTIME_TOKEN, USER_TOKEN, kind_prefix, token_hash
 
+RUNTIME_TOKEN_PREFIX = kind_prefix(RUNTIME_TOKEN)
+USER_TOKEN_PREFIX = kind_prefix(USER_TOKEN)
 # last_used_at is written at most this often, so that the decision path does not pay
 # an UPDATE for every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -32,8 +34,8 @@ class RuntimeTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request):
         token = bearer_token(request)
-        if token is None:
-            return None
+        if token is None or token.startswith(USER_TOKEN_PREFIX):
+            return None  # not ours: a later authenticator may know it
         runtime = AgentRuntime.objects.filter(token_hash=token_hash(token)).first()
         if runtime is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
@@ -56,8 +58,8 @@ class UserTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request):
         token = bearer_token(request)
-        if token is None:
-            return None
+        if token is None or token.startswith(RUNTIME_TOKEN_PREFIX):
+            return None  # not ours: a later authenticator may know it
         found = (
             UserToken.objects.select_related("user").filter(token_hash=token_hash(token)).first()
         )

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from governance.choices import Impact, ProfileStatus
 from governance.models import ActionType, AgentRuntime, PermissionProfile, ProfileGrant, User
 from governance.services import policy_revision_bump
-from governance.tokens import token_issue
+from governance.tokens import RUNTIME_TOKEN, token_issue
 
 
 class PolicyFactory(factory.django.DjangoModelFactory):
@@ -105,7 +105,7 @@ class AgentRuntimeFactory(PolicyFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        issued = token_issue("rt")
+        issued = token_issue(RUNTIME_TOKEN)
         kwargs.update(token_hash=issued.hash, token_prefix=issued.prefix)
         runtime = super()._create(model_class, *args, **kwargs)
         runtime.token = issued.plaintext

@@ -232,3 +232,20 @@ def make_pending(decide):
 def pending(make_pending):
     """A high-impact, irreversible e-mail waiting for the Approvers group."""
     return make_pending("send")
+
+
+@pytest.fixture
+def security_reviewer(db):
+    """Sasha, from the security team, who may give the security review of any request."""
+    return UserFactory(username="sasha", groups=["Security reviewers"])
+
+
+@pytest.fixture
+def outreach_owned(policy, connector_owner):
+    """The outreach plugin, owned by Owen and the CRM owners group."""
+    from django.contrib.auth.models import Group
+
+    policy.outreach.owner = connector_owner
+    policy.outreach.owning_group = Group.objects.get(name="CRM owners")
+    policy.outreach.save()
+    return policy.outreach

@@ -110,10 +110,11 @@ class Command(BaseCommand):
         result = policy_import(policy_parse(POLICY_FILE.read_text()), actor=SYSTEM)
         self.say(f"Policy loaded: {len(result.changes)} configuration changes, each audited.")
         self.create_runtimes()
-        if days:
-            # History is history: nobody is e-mailed about requests decided long ago.
-            with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+        # History is history: nobody is e-mailed about what was decided long ago.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            if days:
                 self.create_history(days, per_day)
+            self.create_intake_requests()
         self.print_logins()
 
     def say(self, message: str) -> None:
@@ -298,6 +299,121 @@ class Command(BaseCommand):
                 now=when,
             )
             when += timedelta(minutes=self.rng.uniform(2, 30))
+
+    # -- catalog intake ------------------------------------------------------------
+
+    def create_intake_requests(self) -> None:
+        """Intake requests in several states, through the workflow, so the queue has work."""
+        from catalog.choices import CHECKLISTS
+        from catalog.models import CatalogItem
+        from catalog.workflow import (
+            intake_request_publish,
+            intake_request_reject,
+            intake_request_submit,
+            intake_review_add,
+        )
+
+        people = {u.username: u for u in User.objects.all()}
+        item = {i.slug: i for i in CatalogItem.objects.all()}
+        checks = {kind: sorted(key for key, _ in items) for kind, items in CHECKLISTS.items()}
+
+        def digest(n: int) -> str:
+            return "sha256:" + f"{n:02x}" * 32
+
+        def approve(intake, security, data):
+            intake_review_add(
+                intake,
+                actor=people[security],
+                kind="security",
+                verdict="approve",
+                checklist=checks["security"],
+            )
+            intake_review_add(
+                intake, actor=people[data], kind="data", verdict="approve", checklist=checks["data"]
+            )
+
+        published = intake_request_submit(
+            actor=people["jordan"],
+            item=item["crm"],
+            version="1.5.0",
+            artifact_digest=digest(1),
+            vendor="Salesforce",
+            systems=["Salesforce"],
+            data_classes=["confidential", "pii"],
+            reach="write",
+            justification="Bulk read of opportunities; the agents need it for forecasts.",
+        )
+        approve(published, "priya", "owen")
+        intake_request_publish(published, actor=people["owen"])
+        intake_request_submit(
+            actor=people["sam"],
+            item=item["sales-outreach"],
+            version="2.3.0",
+            artifact_digest=digest(2),
+            vendor="Internal",
+            systems=["Salesforce", "Exchange Online"],
+            data_classes=["confidential", "pii"],
+            reach="write",
+            justification="Follow-ups in the customer's language.",
+        )
+        calendar = intake_request_submit(
+            actor=people["casey"],
+            slug="calendar",
+            name="Calendar",
+            item_kind="connector",
+            description="Read and propose **meeting times**.",
+            version="1.0.0",
+            artifact_digest=digest(3),
+            vendor="Google Workspace",
+            systems=["Google Calendar"],
+            data_classes=["internal", "pii"],
+            reach="write",
+            justification="Support agents book call-backs with customers.",
+        )
+        intake_review_add(
+            calendar,
+            actor=people["priya"],
+            kind="security",
+            verdict="approve",
+            checklist=checks["security"],
+        )
+        close = intake_request_submit(
+            actor=people["morgan"],
+            item=item["finance-close"],
+            version="1.0.0",
+            artifact_digest=digest(4),
+            vendor="Internal",
+            systems=["NetSuite"],
+            data_classes=["financial"],
+            reach="write",
+            justification="Automates accruals.",
+        )
+        intake_review_add(
+            close,
+            actor=people["blake"],
+            kind="data",
+            verdict="request_changes",
+            comment="Which ledgers does it post to? List them under systems.",
+        )
+        review = intake_request_submit(
+            actor=people["devon"],
+            slug="code-review",
+            name="Code review",
+            item_kind="skill",
+            version="0.1.0",
+            artifact_digest=digest(5),
+            vendor="GitHub",
+            reach="read",
+            justification="Review pull requests.",
+        )
+        intake_request_reject(
+            review,
+            actor=people["gina"],
+            reason="Use the code-assistant profile with the repo connector instead.",
+        )
+        self.say(
+            "Filed 5 catalog intake requests (published, waiting, in review, sent back, rejected)."
+        )
 
     # -- scenarios ---------------------------------------------------------------
 

@@ -1,0 +1,126 @@
+"""Catalog API serializers: parse and present; services write."""
+
+from rest_framework import serializers
+
+from catalog.choices import CHECKLISTS, DataClass, ReviewKind, ReviewVerdict
+from catalog.models import CatalogItem, CatalogVersion, IntakeRequest, IntakeReview
+from governance.api.serializers import StrictSerializer
+
+
+class CatalogVersionSerializer(serializers.ModelSerializer):
+    yanked = serializers.BooleanField(source="is_yanked")
+
+    class Meta:
+        model = CatalogVersion
+        fields = [
+            "id",
+            "version",
+            "artifact_digest",
+            "review_state",
+            "is_pinned",
+            "yanked",
+            "yank_reason",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CatalogItemSerializer(serializers.ModelSerializer):
+    owner = serializers.EmailField(source="owner.email", default=None)
+    owning_group = serializers.CharField(source="owning_group.name", default=None)
+    pinned_version = serializers.CharField(source="pinned_version.version", default=None)
+    versions = CatalogVersionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = CatalogItem
+        fields = [
+            "slug", "name", "kind", "description", "owner", "owning_group", "vendor", "systems",
+            "data_classes", "reach", "status", "pinned_version", "mcp_server", "versions",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class YankSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class IntakeReviewSerializer(serializers.ModelSerializer):
+    reviewer = serializers.EmailField(source="reviewer.email")
+
+    class Meta:
+        model = IntakeReview
+        fields = ["round", "kind", "reviewer", "verdict", "checklist", "comment", "created_at"]
+        read_only_fields = fields
+
+
+class IntakeRequestSerializer(serializers.ModelSerializer):
+    """An intake request as read, and as filed (POST) with `item` naming an existing slug
+    for a new version."""
+
+    item = serializers.SlugRelatedField(
+        slug_field="slug", queryset=CatalogItem.objects.all(), required=False, allow_null=True
+    )
+    requester = serializers.EmailField(source="requester.email", read_only=True)
+    data_classes = serializers.ListField(
+        child=serializers.ChoiceField(choices=DataClass.values), required=False
+    )
+    systems = serializers.ListField(child=serializers.CharField(max_length=200), required=False)
+    reviews = IntakeReviewSerializer(many=True, read_only=True)
+    published_version = serializers.CharField(
+        source="published_version.version", default=None, read_only=True
+    )
+
+    class Meta:
+        model = IntakeRequest
+        fields = [
+            "id", "kind", "state", "round", "requester", "item", "slug", "name", "item_kind",
+            "description", "vendor", "systems", "data_classes", "reach", "version",
+            "artifact_digest", "justification", "pin_on_publish", "last_note", "reviews",
+            "published_version", "created_at", "state_changed_at",
+        ]  # fmt: skip
+        read_only_fields = [
+            "id",
+            "kind",
+            "state",
+            "round",
+            "last_note",
+            "created_at",
+            "state_changed_at",
+        ]
+
+    def to_internal_value(self, data):
+        unknown = sorted(set(data) - {f for f, field in self.fields.items() if not field.read_only})
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["Unknown or read-only field."] for name in unknown}
+            )
+        return super().to_internal_value(data)
+
+
+class ReviewSerializer(StrictSerializer):
+    kind = serializers.ChoiceField(choices=ReviewKind.values)
+    verdict = serializers.ChoiceField(choices=ReviewVerdict.values)
+    checklist = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+    def validate(self, attrs):
+        keys = {key for key, _ in CHECKLISTS[attrs["kind"]]}
+        unknown = set(attrs["checklist"]) - keys
+        if unknown:
+            raise serializers.ValidationError(
+                {
+                    "checklist": [
+                        f"Unknown items: {', '.join(sorted(unknown))}. "
+                        f"Use: {', '.join(sorted(keys))}."
+                    ]
+                }
+            )
+        return attrs
+
+
+class NoteSerializer(StrictSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class PublishSerializer(StrictSerializer):
+    pin = serializers.BooleanField(required=False, allow_null=True, default=None)

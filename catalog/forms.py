@@ -1,0 +1,87 @@
+"""Catalog forms: they parse; the services decide."""
+
+from django import forms
+from django.utils.text import slugify
+
+from catalog.choices import CHECKLISTS, DataClass, ItemKind, Reach, ReviewKind, ReviewVerdict
+from catalog.models import CatalogItem
+
+
+class ListField(forms.CharField):
+    """Comma- or newline-separated values."""
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+
+class IntakeForm(forms.Form):
+    item = forms.ModelChoiceField(
+        queryset=CatalogItem.objects.all(),
+        required=False,
+        to_field_name="slug",
+        empty_label="— a new item —",
+        help_text="Leave empty to propose a new item; pick one to propose a new version of it.",
+    )
+    slug = forms.SlugField(
+        required=False, max_length=100, help_text="For a new item, e.g. meeting-notes."
+    )
+    name = forms.CharField(required=False, max_length=200)
+    item_kind = forms.ChoiceField(
+        choices=[("", "—"), *ItemKind.choices], required=False, label="Kind"
+    )
+    description = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text="Markdown."
+    )
+    version = forms.CharField(max_length=50)
+    artifact_digest = forms.CharField(
+        max_length=71, help_text="sha256:<64 hex digits> of the artifact."
+    )
+    vendor = forms.CharField(max_length=200, label="Vendor or source")
+    systems = ListField(required=False, help_text="Systems it reaches, comma-separated.")
+    data_classes = forms.MultipleChoiceField(
+        choices=DataClass.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    reach = forms.ChoiceField(choices=Reach.choices)
+    justification = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), help_text="Why agents need it, for which tasks."
+    )
+    pin_on_publish = forms.BooleanField(
+        required=False, initial=True, label="Pin it when it is published"
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("item") and data.get("name") and not data.get("slug"):
+            data["slug"] = slugify(data["name"])
+        return data
+
+    def service_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("item", None)
+        if self.cleaned_data.get("item"):
+            for name in ("slug", "name", "item_kind"):
+                data.pop(name, None)
+        return data
+
+
+class ReviewForm(forms.Form):
+    kind = forms.ChoiceField(choices=ReviewKind.choices, widget=forms.HiddenInput)
+    verdict = forms.ChoiceField(choices=ReviewVerdict.choices)
+    checklist = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, initial={"kind": kind}, **kwargs)
+        self.fields["checklist"].choices = CHECKLISTS[kind]
+        self.prefix = kind
+
+
+class NoteForm(forms.Form):
+    reason = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+
+class YankForm(forms.Form):
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
