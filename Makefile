@@ -18,8 +18,8 @@ $(VENV)/.installed: pyproject.toml $(VENV)/.python
 	$(BIN)/pip install --quiet -e .
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e ".[dev]"
+$(VENV)/.installed-dev: pyproject.toml clients/python/pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[dev]" -e "./clients/python[mcp]"
 	@touch $@
 
 install: $(VENV)/.installed

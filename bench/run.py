@@ -41,6 +41,8 @@ PG = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB}"
 RESULTS = ROOT / "bench" / "results" / "decisions.json"
 RUNTIME = "bench-agent"
+# Percent of one core used by unrelated processes above which the run is flagged as skewed.
+OTHER_CPU_WARNING = 15
 PROFILES = "account-summary,sales-followup"
 # pgbench's one-table schema, in the benchmark database (dropped with it on the next run).
 PGBENCH_SETUP = (
@@ -352,7 +354,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent agents (8)")
     parser.add_argument("--warmup", type=float, default=3, help="seconds before measuring (3)")
     parser.add_argument("--skip-pgbench", action="store_true", help="decisions only")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (4)")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="gunicorn worker processes (2: one per core)"
+    )
     parser.add_argument(
         "--threads",
         type=int,
@@ -441,12 +445,18 @@ def main() -> None:
 def report(*, args, cores, worker_class, decisions, per_decision, cpu, pgbench, sample) -> None:
     ratio = decisions["decisions_per_second"] / pgbench["inserts_per_second"] if pgbench else None
     mix = {kind: MIX.count(kind) / len(MIX) for kind in EXPECTED}
+    keepalive = (
+        "; sync workers close it after every answer, so clients reconnect"
+        if worker_class == "sync"
+        else ", kept alive"
+    )
     lines = [
         "",
         "Decision API benchmark — POST /api/v1/decisions, PostgreSQL, gunicorn, DEBUG off",
         f"  server           gunicorn governance.wsgi:application, {args.workers} {worker_class}"
         f" worker(s) × {args.threads} thread(s), CONN_MAX_AGE=600",
-        f"  load             {args.clients} keep-alive clients ({args.loadgen}),"
+        f"  load             {args.clients} clients ({args.loadgen}, one HTTP/1.1 connection"
+        f" each{keepalive}),"
         f" {args.warmup:g} s warm-up, {args.duration:g} s measured;"
         f" mix {mix['read']:.0%} allow / {mix['send']:.0%} pending / {mix['out_of_scope']:.0%}"
         f" deny; approver e-mails {args.notifications}",
@@ -499,6 +509,11 @@ def report(*, args, cores, worker_class, decisions, per_decision, cpu, pgbench, 
             f"  CPU/decision     gunicorn {cpu_ms['gunicorn']:.2f} ms, postgres"
             f" {cpu_ms['postgres']:.2f} ms (steadier than decisions/s when 'other' is high)"
         )
+        if cpu["other"] > OTHER_CPU_WARNING:
+            lines.append(
+                f"  WARNING          other processes used {cpu['other']:.0f}% CPU during the"
+                " window: the figures above are skewed; run again on a quiet machine"
+            )
     print("\n".join(lines), flush=True)
 
     result = {

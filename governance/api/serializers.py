@@ -184,3 +184,32 @@ class OutcomeReportSerializer(StrictSerializer):
         r"^[0-9a-f]{64}$", error_messages={"invalid": "Give the 64-hex-digit params digest."}
     )
     detail = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class RuntimeProfileSerializer(serializers.ModelSerializer):
+    """What a runtime may know of a profile it may use."""
+
+    plugins = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    grants = serializers.SerializerMethodField()
+
+    class Meta:
+        from governance.models import PermissionProfile
+
+        model = PermissionProfile
+        fields = [
+            "slug",
+            "name",
+            "status",
+            "expires_at",
+            "action_types",
+            "always_ask",
+            "plugins",
+            "grants",
+        ]
+        read_only_fields = fields
+
+    def get_grants(self, obj) -> list[dict]:
+        return [
+            {"connector": g.connector.slug, "resources": g.resources, "access": g.access}
+            for g in obj.grants.all()
+        ]

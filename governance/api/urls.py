@@ -19,6 +19,9 @@ urlpatterns = [
         views.DecisionOutcomeView.as_view(),
         "decision-outcome",
     ),
+    *api_path(
+        "runtime/profiles/<slug:slug>", views.RuntimeProfileView.as_view(), "runtime-profile"
+    ),
     *api_path("action-types", config_views.ActionTypeViewSet.as_view(LIST), "action-type-list"),
     *api_path(
         "action-types/<str:key>",

@@ -13,6 +13,7 @@ from governance.api.serializers import (
     DecisionRequestSerializer,
     DecisionSerializer,
     OutcomeReportSerializer,
+    RuntimeProfileSerializer,
 )
 from governance.choices import DecisionStatus
 from governance.engine import Reason
@@ -40,6 +41,21 @@ class RuntimeAPIView(APIView):
         if decision is None:
             raise NotFound("No such decision for this runtime.")
         return decision
+
+
+class RuntimeProfileView(RuntimeAPIView):
+    @extend_schema(operation_id="runtime_profile_retrieve", responses=RuntimeProfileSerializer)
+    def get(self, request, slug):
+        """A profile this runtime may use: what it allows (an MCP gateway hides the tools a
+        profile can never use). Any other profile is a 404."""
+        profile = (
+            request.user.profiles.filter(slug=slug)
+            .prefetch_related("grants__connector", "plugins")
+            .first()
+        )
+        if profile is None:
+            raise NotFound("No such profile for this runtime.")
+        return Response(RuntimeProfileSerializer(profile).data)
 
 
 class DecisionCreateView(RuntimeAPIView):

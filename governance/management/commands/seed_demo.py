@@ -145,6 +145,7 @@ class Command(BaseCommand):
             "cowork-sales": ["account-summary", "sales-followup", "legacy-mailer"],
             "cowork-ops": ["support-triage", "finance-close", "doc-cleanup"],
             "claude-code": ["code-assistant"],
+            "mcp-gateway": ["repo-maintenance"],
         }
         self.runtimes = {}
         tokens = []

@@ -1,0 +1,270 @@
+"""GovernanceClient: ask the console before acting, wait for a person when needed, and
+report what was done. Standard library only; every failure is a deny."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import json
+import random
+import socket
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from agent_governance.errors import (
+    ActionDenied,
+    ApprovalPending,
+    ConsoleHTTPError,
+    ConsoleProtocolError,
+    ConsoleTimeout,
+    ConsoleUnavailable,
+    GovernanceDenied,
+)
+from agent_governance.models import Decision
+
+F = TypeVar("F", bound=Callable[..., Any])
+USER_AGENT = "agent-governance-client/0.1"
+
+
+class GovernanceClient:
+    """A client of the decision API for one agent runtime.
+
+    `base_url` is the console (e.g. https://governance.corp.example), `token` the runtime's
+    bearer token, `timeout` the seconds allowed for each HTTP request. `retries` transient
+    failures (network errors, 502/503/504) are retried with backoff; a retried decide()
+    reuses its request_id, so the console records one decision however many attempts."""
+
+    def __init__(self, base_url: str, token: str, timeout: float = 10.0, *, retries: int = 2):
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError("base_url must start with http:// or https://")
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.retries = retries
+
+    # -- HTTP ---------------------------------------------------------------
+
+    def _request(self, method: str, path: str, body: dict | None = None) -> dict[str, Any]:
+        data = json.dumps(body).encode("utf-8") if body is not None else None
+        request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
+            self.base_url + path,
+            data=data,
+            method=method,
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "User-Agent": USER_AGENT,
+            },
+        )
+        for attempt in range(self.retries + 1):
+            try:
+                return self._send(request)
+            except (ConsoleUnavailable, ConsoleTimeout):
+                if attempt == self.retries:
+                    raise
+                time.sleep(min(2.0, 0.2 * 2**attempt) * (0.5 + random.random()))  # noqa: S311
+        raise AssertionError("unreachable")
+
+    def _send(self, request: urllib.request.Request) -> dict[str, Any]:
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                raw = response.read()
+        except urllib.error.HTTPError as error:
+            body = _json_or_text(error.read())
+            if error.code in (502, 503, 504):
+                raise ConsoleUnavailable(
+                    f"HTTP {error.code}: the console could not decide"
+                ) from error
+            raise ConsoleHTTPError(error.code, body) from error
+        except TimeoutError as error:
+            raise ConsoleTimeout(
+                f"No answer from {self.base_url} within {self.timeout} s"
+            ) from error
+        except urllib.error.URLError as error:
+            if isinstance(error.reason, TimeoutError | socket.timeout):
+                raise ConsoleTimeout(
+                    f"No answer from {self.base_url} within {self.timeout} s"
+                ) from error
+            raise ConsoleUnavailable(f"Cannot reach {self.base_url}: {error.reason}") from error
+        except OSError as error:
+            raise ConsoleUnavailable(f"Cannot reach {self.base_url}: {error}") from error
+        body = _json_or_text(raw)
+        if not isinstance(body, dict):
+            raise ConsoleProtocolError("The console's answer is not a JSON object.")
+        return body
+
+    def _decision(self, body: dict[str, Any]) -> Decision:
+        try:
+            return Decision.from_json(body)
+        except (KeyError, TypeError, ValueError) as error:
+            raise ConsoleProtocolError(f"The console's answer lacks {error}.") from error
+
+    # -- The decision API ------------------------------------------------------
+
+    def decide(
+        self,
+        *,
+        on_behalf_of: str,
+        profile: str,
+        action: str,
+        connector: str | None = None,
+        data_sources: Iterable[str] = (),
+        plugin: str | None = None,
+        model: str = "",
+        params: dict[str, Any] | None = None,
+        rationale: str = "",
+        request_id: str | None = None,
+    ) -> Decision:
+        """Ask before acting. Returns the decision whatever it is (allowed, denied or
+        pending); raises a ConsoleError when there is no usable answer."""
+        body = {
+            "request_id": request_id or uuid.uuid4().hex,
+            "on_behalf_of": on_behalf_of,
+            "profile": profile,
+            "action": action,
+            "data_sources": list(data_sources),
+            "model": model,
+            "params": params or {},
+            "rationale": rationale,
+        }
+        if connector:
+            body["connector"] = connector
+        if plugin:
+            body["plugin"] = plugin
+        try:
+            return self._decision(self._request("POST", "/api/v1/decisions", body))
+        except ConsoleHTTPError as error:
+            # A profile the runtime may not use is a 403 that carries a decision.
+            if error.status == 403 and isinstance(error.body, dict) and "decision_id" in error.body:
+                return self._decision(error.body)
+            raise
+
+    def get(self, decision_id: str) -> Decision:
+        return self._decision(self._request("GET", f"/api/v1/decisions/{decision_id}"))
+
+    def wait(
+        self,
+        decision_id: str,
+        timeout: float,
+        *,
+        poll_interval: float = 1.0,
+        max_interval: float = 10.0,
+        on_poll: Callable[[Decision, float], None] | None = None,
+    ) -> Decision:
+        """Poll until the decision is no longer pending, or `timeout` seconds have passed
+        (then the last answer, still pending, is returned). Backs off exponentially with
+        jitter; `on_poll(decision, seconds_waited)` is called after each poll."""
+        started = time.monotonic()
+        interval = poll_interval
+        while True:
+            decision = self.get(decision_id)
+            waited = time.monotonic() - started
+            if on_poll is not None:
+                on_poll(decision, waited)
+            if not decision.pending or waited >= timeout:
+                return decision
+            time.sleep(min(interval, max(0.0, timeout - waited)))
+            interval = min(max_interval, interval * 1.5) * (0.8 + 0.4 * random.random())  # noqa: S311
+
+    def report_outcome(self, decision: Decision, status: str, detail: str = "") -> Decision:
+        """Tell the console what the agent did: executed, failed or skipped. The digest of
+        the params that were allowed is sent along, as the console requires."""
+        body = {"status": status, "params_digest": decision.params_digest, "detail": detail[:4000]}
+        return self._decision(
+            self._request("POST", f"/api/v1/decisions/{decision.decision_id}/outcome", body)
+        )
+
+    def catalog_item(self, slug: str) -> dict[str, Any]:
+        """A catalog item (connectors carry `mcp_server`: how to reach them)."""
+        return self._request("GET", f"/api/v1/catalog/items/{slug}")
+
+    def runtime_profile(self, slug: str) -> dict[str, Any]:
+        """A profile this runtime may use: its allowed action types and grants."""
+        return self._request("GET", f"/api/v1/runtime/profiles/{slug}")
+
+    def decide_and_wait(self, *, wait_timeout: float, **proposal: Any) -> Decision:
+        """decide(), then wait() for a person if needed; raise unless it may run now."""
+        decision = self.decide(**proposal)
+        if decision.pending:
+            decision = self.wait(decision.decision_id, wait_timeout)
+        if decision.pending:
+            raise ApprovalPending(decision)
+        if not decision.allowed:
+            raise ActionDenied(decision)
+        return decision
+
+    # -- The decorator ---------------------------------------------------------
+
+    def guarded(
+        self,
+        *,
+        action: str,
+        profile: str,
+        on_behalf_of: str | Callable[[dict[str, Any]], str],
+        connector: str | None = None,
+        data_sources: Iterable[str] | Callable[[dict[str, Any]], Iterable[str]] = (),
+        plugin: str | None = None,
+        model: str = "",
+        rationale: str = "",
+        wait_timeout: float = 300.0,
+    ) -> Callable[[F], F]:
+        """Decorate a function whose keyword arguments are the action's params.
+
+        Before it runs, the console is asked; a pending decision waits for a person (up to
+        `wait_timeout`); the function then runs with the params that were allowed (the
+        edited ones when a person edited them); its outcome is reported (executed, or
+        failed with the exception). Raises a GovernanceDenied subclass instead of running
+        when the answer is not an allow."""
+
+        def decorate(function: F) -> F:
+            signature = inspect.signature(function)
+
+            @functools.wraps(function)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                params = dict(signature.bind_partial(*args, **kwargs).arguments)
+                decision = self.decide_and_wait(
+                    wait_timeout=wait_timeout,
+                    on_behalf_of=on_behalf_of(params) if callable(on_behalf_of) else on_behalf_of,
+                    profile=profile,
+                    action=action,
+                    connector=connector,
+                    data_sources=data_sources(params) if callable(data_sources) else data_sources,
+                    plugin=plugin,
+                    model=model,
+                    params=params,
+                    rationale=rationale,
+                )
+                return self._run(function, decision)
+
+            return wrapper  # type: ignore[return-value]
+
+        return decorate
+
+    def _run(self, function: Callable[..., Any], decision: Decision) -> Any:
+        try:
+            result = function(**decision.params)
+        except GovernanceDenied:
+            raise
+        except Exception as error:
+            self._report_quietly(decision, "failed", f"{type(error).__name__}: {error}")
+            raise
+        self._report_quietly(decision, "executed")
+        return result
+
+    def _report_quietly(self, decision: Decision, status: str, detail: str = "") -> None:
+        """The action already ran: a failed report must not turn it into an exception."""
+        with contextlib.suppress(GovernanceDenied):
+            self.report_outcome(decision, status, detail)
+
+
+def _json_or_text(raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return raw[:500].decode("utf-8", "replace")
