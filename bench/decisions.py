@@ -1,7 +1,9 @@
 """The load generator of `make bench`: agents asking POST /api/v1/decisions, stdlib only.
 
-Each client is one agent with one keep-alive HTTP/1.1 connection (http.client) that sends
-decisions back to back: the next request leaves as soon as the previous answer is read.
+Each client is one agent with one HTTP/1.1 connection (http.client, kept alive when the
+server allows it, reopened transparently when the server closes it, as gunicorn's sync workers
+do after every answer) that sends decisions back to back: the next request leaves as soon as
+the previous answer is read.
 Clients run as threads of one process or as separate processes (`mode`); both share the
 machine's cores with the server under test.
 

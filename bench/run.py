@@ -2,13 +2,13 @@
 
 Recreates the database agc_bench, loads the demo policy and a dedicated runtime, starts the
 console under gunicorn (DEBUG off, fresh random keys), drives POST /api/v1/decisions with
-concurrent keep-alive clients for a fixed time and prints decisions per second with p50 and
+concurrent HTTP/1.1 clients for a fixed time and prints decisions per second with p50 and
 p99 latency. In the same run, on the same database, pgbench measures plain single-row INSERT
 commits with the same number of clients for the same time, and the ratio of the two is
 printed. Figures only: nothing here asserts a timing. See bench/README.md.
 
 Usage: .venv/bin/python bench/run.py [--duration 20] [--clients 8] [--warmup 3]
-                                     [--skip-pgbench] [--workers 4] [--threads 1] ...
+                                     [--skip-pgbench] [--workers 2] [--threads 1] ...
 """
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ PG = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB}"
 RESULTS = ROOT / "bench" / "results" / "decisions.json"
 RUNTIME = "bench-agent"
+PROFILES = "account-summary,sales-followup"
 # Percent of one core used by unrelated processes above which the run is flagged as skewed.
 OTHER_CPU_WARNING = 15
-PROFILES = "account-summary,sales-followup"
 # pgbench's one-table schema, in the benchmark database (dropped with it on the next run).
 PGBENCH_SETUP = (
     "DROP SCHEMA IF EXISTS pgbench_single CASCADE; CREATE SCHEMA pgbench_single; "
@@ -377,6 +377,10 @@ def main() -> None:
         "production (an in-memory one here), or inline as without a broker (queued)",
     )
     args = parser.parse_args()
+    # Interrupted or terminated, the `finally` below still stops gunicorn: SIGTERM becomes
+    # SystemExit, and SIGINT works even when a shell started us in the background.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if args.duration <= 0 or args.clients < 1 or args.warmup < 0 or args.workers < 1:
         parser.error("--duration and --clients must be positive, --warmup not negative")
 
@@ -551,4 +555,7 @@ def report(*, args, cores, worker_class, decisions, per_decision, cpu, pgbench, 
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("Interrupted (gunicorn stopped).")
