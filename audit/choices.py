@@ -32,6 +32,10 @@ class EventType(models.TextChoices):
     INTAKE_REVIEWED = "intake_reviewed", "Intake request reviewed"
     # The audit log itself
     AUDIT_PURGED = "audit_purged", "Audit events purged"
+    # Tuning
+    RECOMMENDATION_APPLIED = "recommendation_applied", "Recommendation applied"
+    RECOMMENDATION_DISMISSED = "recommendation_dismissed", "Recommendation dismissed"
+    QUARTERLY_REVIEW_SIGNED = "quarterly_review_signed", "Quarterly review signed off"
 
 
 DECISION_EVENT_TYPES = (
@@ -43,3 +47,29 @@ DECISION_EVENT_TYPES = (
     EventType.APPROVAL_ESCALATED,
     EventType.OUTCOME_REPORTED,
 )
+
+
+class Category(models.TextChoices):
+    """What finally happened to a proposed action (the dashboards' outcome categories)."""
+
+    ALLOWED = "allowed", "Allowed automatically"
+    APPROVED = "approved", "Approved by a person"
+    REJECTED = "rejected", "Rejected by a person"
+    EXPIRED = "expired", "Expired unanswered"
+    DENIED = "denied", "Denied"
+    PENDING = "pending", "Waiting for a person"
+
+
+class RecommendationKind(models.TextChoices):
+    ALLOWLIST_CANDIDATE = "allowlist_candidate", "Allow-list candidate"
+    ALWAYS_APPROVED_FLAG = "always_approved_flag", "Always approved, but cannot run unattended"
+    DENIAL_CLUSTER = "denial_cluster", "Denial cluster"
+    APPROVAL_BOTTLENECK = "approval_bottleneck", "Approval bottleneck"
+    UNUSED_ACTION = "unused_action", "Unused action type"
+    UNUSED_GRANT = "unused_grant", "Unused grant"
+
+
+class RecommendationStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    APPLIED = "applied", "Applied"
+    DISMISSED = "dismissed", "Dismissed"

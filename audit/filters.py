@@ -56,6 +56,21 @@ class AuditEventFilterSet(django_filters.FilterSet):
     )
     model = django_filters.CharFilter()
     reason = django_filters.ChoiceFilter(choices=ReasonCode.choices, label="Reason code")
+    approval_group = django_filters.CharFilter(
+        field_name="decision__approval_request__group__name", label="Approver group"
+    )
+    decided_after = django_filters.IsoDateTimeFilter(
+        field_name="decision__created_at",
+        lookup_expr="gte",
+        label="Proposed from",
+        widget=DATETIME_INPUT,
+    )
+    decided_before = django_filters.IsoDateTimeFilter(
+        field_name="decision__created_at",
+        lookup_expr="lt",
+        label="Proposed until",
+        widget=DATETIME_INPUT,
+    )
     q = django_filters.CharFilter(method="filter_request_id", label="Request id")
 
     class Meta:
@@ -76,6 +91,9 @@ class AuditEventFilterSet(django_filters.FilterSet):
             "plugin",
             "model",
             "reason",
+            "approval_group",
+            "decided_after",
+            "decided_before",
             "q",
         ]
 

@@ -5,7 +5,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.choices import EventType
+from audit.choices import Category, EventType, RecommendationKind, RecommendationStatus
 from audit.sealing import event_content_hash
 
 
@@ -227,3 +227,117 @@ class AuditPurge(models.Model):
 
     def __str__(self) -> str:
         return f"purge #{self.pk} through seal #{self.through_seal_id}"
+
+
+# ---------------------------------------------------------------------------
+# Rollups, tuning and review (the dashboards read these, never the raw tables)
+
+
+class RollupState(models.Model):
+    """The refresh watermark: decisions created or resolved since then are re-counted."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    watermark = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"rollups refreshed at {self.refreshed_at}"
+
+
+class DecisionRollup(models.Model):
+    """How many proposed actions of one kind ended in one category on one day."""
+
+    day = models.DateField()
+    category = models.CharField(max_length=10, choices=Category.choices)
+    profile = models.CharField(max_length=100)
+    action = models.CharField(max_length=100)
+    # The connector the action changes, else the connector of its first data source.
+    connector = models.CharField(max_length=100, blank=True)
+    runtime = models.CharField(max_length=100)
+    reason = models.CharField(max_length=60)
+    reversible = models.BooleanField(null=True)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "category"]), models.Index(fields=["action", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.action} {self.category}: {self.count}"
+
+
+class ApprovalTimingRollup(models.Model):
+    """How long people took to decide, per approver group and action type and day, as a
+    histogram (see audit/rollups.py BUCKETS) so that medians and p90s of any window can be
+    computed by adding histograms."""
+
+    day = models.DateField()
+    group = models.CharField(max_length=150)
+    action = models.CharField(max_length=100)
+    profile = models.CharField(max_length=100)
+    decided = models.PositiveIntegerField()
+    within_sla = models.PositiveIntegerField()
+    histogram = models.JSONField()
+    total_seconds = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "group"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.group} {self.action}: {self.decided}"
+
+
+class Recommendation(models.Model):
+    """A tuning recommendation with its evidence; applied or dismissed by an admin."""
+
+    kind = models.CharField(max_length=30, choices=RecommendationKind.choices)
+    key = models.CharField(max_length=300, help_text="What it is about, stable between refreshes.")
+    title = models.CharField(max_length=300)
+    detail = models.TextField()
+    evidence = models.JSONField(default=dict)
+    change = models.JSONField(
+        null=True, blank=True, help_text="The configuration change it proposes."
+    )
+    status = models.CharField(
+        max_length=10, choices=RecommendationStatus.choices, default=RecommendationStatus.OPEN
+    )
+    window_days = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["status", "kind", "-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=models.Q(status="open"),
+                name="recommendation_one_open_per_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("audit:recommendation_detail", args=[self.pk])
+
+
+class QuarterlySignOff(models.Model):
+    """A governance admin's sign-off of a quarterly review."""
+
+    quarter = models.CharField(max_length=7, help_text="e.g. 2026-Q4")
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    signed_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-signed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.quarter} signed by {self.signed_by}"

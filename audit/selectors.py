@@ -142,6 +142,18 @@ def export_rows(queryset: QuerySet[AuditEvent]) -> Iterator[dict]:
     return queryset.order_by("-id").values(*EXPORT_FIELDS).iterator(chunk_size=EXPORT_CHUNK)
 
 
+# A cell a spreadsheet would run as a formula (an agent chooses its request id, a person
+# the name of a profile): prefixed with ' so it shows as text (OWASP's CSV injection advice).
+# JSON Lines carries every value unchanged.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def export_csv(rows: Iterator[dict]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -151,7 +163,10 @@ def export_csv(rows: Iterator[dict]) -> Iterator[str]:
         buffer.seek(0)
         buffer.truncate(0)
         writer.writerow(
-            [convert(row[name]) for convert, name in zip(_CONVERTERS, EXPORT_FIELDS, strict=True)]
+            [
+                spreadsheet_safe(convert(row[name]))
+                for convert, name in zip(_CONVERTERS, EXPORT_FIELDS, strict=True)
+            ]
         )
         yield buffer.getvalue()
 

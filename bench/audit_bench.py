@@ -12,12 +12,9 @@ Usage: .venv/bin/python bench/audit_bench.py [--rows 10000000] [--reload]
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import resource
-import secrets
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -28,6 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DB = "agc_audit_bench"
 RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from setup_django import configure, database_exists, database_recreate  # noqa: E402
 
 ACTIONS = [
     ("crm.read_record", True),
@@ -48,24 +48,8 @@ PEOPLE = [f"person{i}@corp.example" for i in range(3000)]
 CONNECTORS = ["crm", "mail", "drive", "ticketing", "finance"]
 
 
-def configure() -> None:
-    os.environ.update(
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DB}",
-        DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        AUDIT_SIGNING_KEY=secrets.token_urlsafe(50),
-        SECURE_SSL_REDIRECT="0",
-        LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="governance.settings",
-    )
-
-
 def prepare(rows: int, reload: bool) -> None:
-    listed = subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SELECT datname FROM pg_database"],
-        capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
-    exists = DB in listed
+    exists = database_exists(DB)
     if exists and not reload:
         from django.db import connection
 
@@ -75,8 +59,7 @@ def prepare(rows: int, reload: bool) -> None:
         if loaded >= rows:
             print(f"Reusing {DB}: {loaded:,} events already loaded.")
             return
-    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DB], check=True)
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB], check=True)
+    database_recreate(DB)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -251,7 +234,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--reload", action="store_true", help="Drop and load the events again.")
     args = parser.parse_args()
-    configure()
+    configure(DB)
     import django
 
     django.setup()

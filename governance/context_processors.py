@@ -35,6 +35,8 @@ def _items_for(user) -> list[NavItem]:
         items.append(NavItem("Runtimes", "governance:runtime_list", "runtimes"))
     if can_read_audit(user):
         items.append(NavItem("Audit log", "audit:event_list", "audit"))
+    if permissions.is_leadership(user) or permissions.is_governance_admin(user):
+        items.insert(1, NavItem("Dashboard", "audit:dashboard", "audit"))
     return items
 
 

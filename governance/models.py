@@ -433,6 +433,8 @@ class Decision(models.Model):
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["profile_slug", "created_at"]),
             models.Index(fields=["action", "created_at"]),
+            # The dashboards' incremental refresh finds decisions resolved since its last run.
+            models.Index(fields=["resolved_at"], name="decision_resolved_at"),
         ]
 
     def __str__(self) -> str:

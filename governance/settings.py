@@ -152,6 +152,11 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "audit.staticfiles.PlotlyFinder",  # plotly.js from the plotly package, never a CDN
+]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # Production runs `collectstatic` and sets STATIC_MANIFEST=1 for hashed, long-cached
 # file names; without it, files are served by name (no collectstatic needed).
@@ -261,12 +266,26 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     "seal-audit-events": {"task": "audit.tasks.seal_audit_events", "schedule": 60.0},
+    "refresh-rollups": {"task": "audit.tasks.refresh_rollups", "schedule": 300.0},
     "expire-approvals": {"task": "approvals.tasks.expire_approvals", "schedule": 60.0},
     "escalate-approvals": {"task": "approvals.tasks.escalate_approvals", "schedule": 60.0},
     "remind-intake-reviewers": {
         "task": "catalog.tasks.remind_intake_reviewers",
         "schedule": 6 * 3600.0,
     },
+}
+
+# Tuning recommendations: window (days), minimum human-routed count and approval rate for
+# an allow-list candidate, and the size and share of a denial cluster.
+TUNING = {
+    "window_days": env.int("TUNING_WINDOW_DAYS", default=30),
+    "min_count": env.int("TUNING_MIN_COUNT", default=10),
+    "min_rate": env.float("TUNING_MIN_RATE", default=0.95),
+    "cluster_min": env.int("TUNING_CLUSTER_MIN", default=10),
+    "cluster_share": env.float("TUNING_CLUSTER_SHARE", default=0.1),
+    # Above this many requests a what-if replay estimates from a random sample of this size
+    # (about 4 s on 2 cores), so that a page never waits longer.
+    "simulation_max": env.int("TUNING_SIMULATION_MAX", default=100_000),
 }
 
 # Governance behaviour.

@@ -87,6 +87,18 @@ def test_csv_export_streams_the_filtered_view_with_the_record_fields_first(clien
     assert {row[3] for row in rows[1:]} == {"mail.send_external"}
 
 
+def test_csv_cells_a_spreadsheet_would_run_are_shown_as_text(client, auditor, db):
+    formula = '=HYPERLINK("http://attacker.example","open")'
+    audit_event_record(event_type=EventType.CONFIG_UPDATED, actor=SYSTEM, action=formula)
+    client.force_login(auditor)
+    response = client.get("/audit/export/?format=csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[1][3] == "'" + formula
+    response = client.get("/audit/export/?format=jsonl")
+    record = json.loads(b"".join(response.streaming_content).decode().splitlines()[0])
+    assert record["action"] == formula  # JSON Lines keeps the value exactly
+
+
 def test_jsonl_export_is_one_record_per_line(client, auditor, log):
     client.force_login(auditor)
     response = client.get("/audit/export/?format=jsonl&approver=alex@corp.example")

@@ -115,6 +115,7 @@ class Command(BaseCommand):
             if days:
                 self.create_history(days, per_day)
             self.create_intake_requests()
+        self.refresh_dashboards()
         self.print_logins()
 
     def say(self, message: str) -> None:
@@ -300,6 +301,14 @@ class Command(BaseCommand):
                 now=when,
             )
             when += timedelta(minutes=self.rng.uniform(2, 30))
+
+    def refresh_dashboards(self) -> None:
+        from audit.rollups import rollups_refresh
+        from audit.tuning import recommendations_refresh
+
+        days = rollups_refresh(full=True)
+        count = recommendations_refresh()
+        self.say(f"Dashboards: {len(days)} days rolled up; {count} tuning recommendations.")
 
     # -- catalog intake ------------------------------------------------------------
 

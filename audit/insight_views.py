@@ -1,0 +1,248 @@
+"""Dashboards, tuning and the quarterly review (pages and chart JSON).
+
+Dashboards and the review are for leadership and governance admins; applying, dismissing
+and signing off are for governance admins. Everything shown comes from the rollups and
+stored recommendations; the simulator replays decisions on request only."""
+
+import csv
+from datetime import timedelta
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from audit.charts import CHARTS
+from audit.choices import RecommendationStatus
+from audit.dashboard import WINDOWS, WindowError, totals, window_parse
+from audit.models import QuarterlySignOff, Recommendation, RollupState
+from audit.quarterly import Quarter, QuarterError, quarter_review, quarterly_signoff
+from audit.selectors import spreadsheet_safe
+from audit.simulator import CHANGE_KINDS, change_parse, simulate
+from audit.tuning import (
+    change_apply,
+    recommendation_apply,
+    recommendation_dismiss,
+    tuning_settings,
+)
+from governance import permissions
+from governance.exceptions import ApplicationError
+from governance.models import ActionType, PermissionProfile
+from governance.views import role_required
+
+CHART_ORDER = [
+    "over-time",
+    "share",
+    "approval-rate",
+    "decision-time",
+    "denial-reasons",
+    "denials-by-connector",
+    "denials-by-profile",
+    "near-misses",
+    "volume-by-profile",
+    "volume-by-runtime",
+]
+
+
+def can_see_dashboards(user) -> bool:
+    return permissions.is_leadership(user) or permissions.is_governance_admin(user)
+
+
+@role_required(can_see_dashboards)
+def dashboard_view(request):
+    try:
+        window = window_parse(request.GET)
+    except WindowError as error:
+        return render(
+            request, "audit/dashboard.html", {"error": str(error), "windows": WINDOWS}, status=400
+        )
+    charts = []
+    for name in CHART_ORDER:
+        figure, table = CHARTS[name](window)
+        html = figure.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=f"chart-{name}",
+            config={"displaylogo": False, "responsive": True},
+        )
+        charts.append(
+            {"name": name, "html": html, "table": table, "title": figure.layout.title.text}
+        )
+    return render(
+        request,
+        "audit/dashboard.html",
+        {
+            "window": window,
+            "windows": WINDOWS,
+            "totals": totals(window),
+            "charts": charts,
+            "state": RollupState.objects.filter(id=1).first(),
+            "profiles": PermissionProfile.objects.values_list("slug", flat=True),
+            "actions": ActionType.objects.values_list("key", flat=True),
+        },
+    )
+
+
+@role_required(can_see_dashboards)
+def chart_json(request, name):
+    """One chart as Plotly figure JSON, for the same window and filters as the page."""
+    if name not in CHARTS:
+        raise Http404("No such chart.")
+    try:
+        window = window_parse(request.GET)
+    except WindowError as error:
+        return JsonResponse({"detail": str(error)}, status=400)
+    figure, _ = CHARTS[name](window)
+    return HttpResponse(figure.to_json(), content_type="application/json")
+
+
+@role_required(can_see_dashboards)
+def tuning_view(request):
+    status = request.GET.get("status", RecommendationStatus.OPEN)
+    if status not in RecommendationStatus.values:
+        return HttpResponseBadRequest("status must be open, applied or dismissed.")
+    return render(
+        request,
+        "audit/tuning.html",
+        {
+            "recommendations": Recommendation.objects.filter(status=status).select_related(
+                "decided_by"
+            ),
+            "status": status,
+            "statuses": RecommendationStatus.choices,
+            "is_admin": permissions.is_governance_admin(request.user),
+            "window_days": tuning_settings()["window_days"],
+            "kinds": CHANGE_KINDS,
+            "profiles": PermissionProfile.objects.values_list("slug", flat=True),
+            "actions": ActionType.objects.values_list("key", flat=True),
+        },
+    )
+
+
+def _simulation_window(request) -> tuple:
+    days = request.GET.get("days") or request.POST.get("days") or "90"
+    if not days.isdigit() or int(days) not in WINDOWS:
+        raise WindowError(f"days must be one of {', '.join(map(str, WINDOWS))}.")
+    end = timezone.now()
+    return end - timedelta(days=int(days)), end, int(days)
+
+
+@role_required(can_see_dashboards)
+def recommendation_detail(request, pk):
+    recommendation = get_object_or_404(Recommendation, pk=pk)
+    context = {
+        "recommendation": recommendation,
+        "is_admin": permissions.is_governance_admin(request.user),
+    }
+    if recommendation.change and request.GET.get("simulate"):
+        try:
+            start, end, days = _simulation_window(request)
+            context["simulation"] = simulate(
+                change_parse(recommendation.change), start=start, end=end
+            )
+            context["days"] = days
+        except (WindowError, ApplicationError) as error:
+            context["error"] = getattr(error, "message", str(error))
+    return render(request, "audit/recommendation_detail.html", context)
+
+
+@role_required(permissions.is_governance_admin)
+@require_POST
+def recommendation_act(request, pk, action):
+    recommendation = get_object_or_404(Recommendation, pk=pk)
+    note = request.POST.get("note", "")
+    try:
+        if action == "apply":
+            recommendation_apply(recommendation, actor=request.user, note=note)
+            messages.success(
+                request,
+                "Applied: the configuration changed (audited; the policy revision moved on).",
+            )
+        elif action == "dismiss":
+            recommendation_dismiss(recommendation, actor=request.user, reason=note)
+            messages.success(request, "Dismissed, with your reason recorded.")
+        else:
+            raise Http404("No such action.")
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect(recommendation.get_absolute_url())
+
+
+@role_required(permissions.is_governance_admin)
+def simulate_view(request):
+    """A hand-made change: simulate it, then apply it if it does what you want."""
+    data = request.POST if request.method == "POST" else request.GET
+    context = {
+        "kinds": CHANGE_KINDS,
+        "form": data,
+        "profiles": PermissionProfile.objects.values_list("slug", flat=True),
+        "actions": ActionType.objects.values_list("key", flat=True),
+    }
+    if not data.get("kind"):
+        return render(request, "audit/simulate.html", context)
+    try:
+        change = change_parse(dict(data.items()))
+        start, end, days = _simulation_window(request)
+    except (WindowError, ApplicationError) as error:
+        context["error"] = getattr(error, "message", str(error))
+        return render(request, "audit/simulate.html", context, status=400)
+    if request.method == "POST" and data.get("apply"):
+        try:
+            change_apply(change, actor=request.user)
+        except ApplicationError as error:
+            context["error"] = error.message
+            return render(request, "audit/simulate.html", context, status=error.status_code)
+        messages.success(request, f"Applied: {change.describe()}.")
+        return redirect(reverse("audit:tuning"))
+    context.update(simulation=simulate(change, start=start, end=end), days=days, change=change)
+    return render(request, "audit/simulate.html", context)
+
+
+@role_required(can_see_dashboards)
+def quarterly_view(request):
+    try:
+        quarter = Quarter.parse(request.GET.get("quarter") or Quarter.current().label)
+    except QuarterError as error:
+        return render(request, "audit/quarterly.html", {"error": str(error)}, status=400)
+    review = quarter_review(quarter)
+    if request.GET.get("format") == "csv":
+        return _quarterly_csv(quarter, review)
+    return render(
+        request,
+        "audit/quarterly.html",
+        {
+            "quarter": quarter,
+            "review": review,
+            "signoffs": QuarterlySignOff.objects.filter(quarter=quarter.label).select_related(
+                "signed_by"
+            ),
+            "is_admin": permissions.is_governance_admin(request.user),
+            "quarters": Quarter.recent(6),
+        },
+    )
+
+
+def _quarterly_csv(quarter, review) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="quarterly-review-{quarter.label}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["section", "item", "detail", "count"])
+    for section, rows in review.csv_rows():
+        for row in rows:
+            writer.writerow([spreadsheet_safe(cell) for cell in (section, *row)])
+    return response
+
+
+@role_required(permissions.is_governance_admin)
+@require_POST
+def quarterly_signoff_view(request):
+    try:
+        quarter = Quarter.parse(request.POST.get("quarter", ""))
+        quarterly_signoff(quarter, actor=request.user, note=request.POST.get("note", ""))
+        messages.success(request, f"Signed off {quarter.label}.")
+    except (QuarterError, ApplicationError) as error:
+        messages.error(request, getattr(error, "message", str(error)))
+        return redirect(reverse("audit:quarterly"))
+    return redirect(f"{reverse('audit:quarterly')}?quarter={quarter.label}")
