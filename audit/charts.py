@@ -156,9 +156,9 @@ def decision_time(window: dashboard.Window) -> tuple[go.Figure, Table]:
         )
     _layout(
         figure,
-        "Time to a human decision by approver group (minutes, upper bucket bound)",
+        "Time to a human decision, by approver group (minutes)",
         "Approver group",
-        "Minutes",
+        "Minutes (upper bound of the histogram bucket)",
         barmode="group",
     )
     table = Table(

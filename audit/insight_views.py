@@ -20,7 +20,7 @@ from audit.dashboard import WINDOWS, WindowError, totals, window_parse
 from audit.models import QuarterlySignOff, Recommendation, RollupState
 from audit.quarterly import Quarter, QuarterError, quarter_review, quarterly_signoff
 from audit.selectors import spreadsheet_safe
-from audit.simulator import CHANGE_KINDS, change_parse, simulate
+from audit.simulator import CHANGE_KINDS, Change, change_parse, simulate
 from audit.tuning import (
     change_apply,
     recommendation_apply,
@@ -129,11 +129,42 @@ def _simulation_window(request) -> tuple:
     return end - timedelta(days=int(days)), end, int(days)
 
 
+EVIDENCE_LABELS = {
+    "routed_to_people": "Went to people",
+    "approval_rate": "Approval rate (of those decided)",
+    "profile_requests": "All the profile's requests",
+    "median_minutes": "Median wait (minutes)",
+    "p90_minutes": "90th percentile wait (minutes)",
+    "within_sla": "Decided within the SLA",
+    "decided": "Decided",
+}
+
+
+def _evidence_rows(evidence: dict) -> list[tuple[str, str]]:
+    """The evidence as label and readable value (a rate as a percentage, yes or no)."""
+    rows = []
+    for key, value in evidence.items():
+        if key == "link":
+            continue
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif key.endswith("rate") and isinstance(value, int | float):
+            value = f"{value:.0%}"
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value))
+        rows.append((EVIDENCE_LABELS.get(key, key.replace("_", " ").capitalize()), value))
+    return rows
+
+
 @role_required(can_see_dashboards)
 def recommendation_detail(request, pk):
     recommendation = get_object_or_404(Recommendation, pk=pk)
     context = {
         "recommendation": recommendation,
+        "evidence": _evidence_rows(recommendation.evidence or {}),
+        "change_text": (
+            Change.from_dict(recommendation.change).describe() if recommendation.change else ""
+        ),
         "is_admin": permissions.is_governance_admin(request.user),
     }
     if recommendation.change and request.GET.get("simulate"):

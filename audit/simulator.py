@@ -51,6 +51,18 @@ class Change:
         grant = f"{self.connector}:{','.join(self.resources)} ({self.access})"
         return f"{CHANGE_KINDS[self.kind]}: {grant} on {self.profile}"
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Change:
+        """A stored change as it was recorded (not checked against today's configuration)."""
+        return cls(
+            kind=data.get("kind", ""),
+            action=data.get("action", ""),
+            profile=data.get("profile", ""),
+            connector=data.get("connector", ""),
+            resources=tuple(data.get("resources") or ()),
+            access=data.get("access") or "read",
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,

@@ -94,9 +94,10 @@ def _candidate(action: ActionType, window: Window, routed: int, counts, rate: fl
             start=window.start, end=window.end, category=Category.APPROVED, action=action.key
         ),
     }
+    decided = counts[Category.APPROVED] + counts[Category.REJECTED] + counts[Category.EXPIRED]
     summary = (
-        f"People approved {counts[Category.APPROVED]} of {routed} '{action.key}' requests "
-        f"in {window.days} days ({rate:.0%}), and rejected none."
+        f"{routed} '{action.key}' requests went to people in {window.days} days; they approved "
+        f"{counts[Category.APPROVED]} of the {decided} they decided ({rate:.0%}) and rejected none."
     )
     if not action.reversible or action.impact in ("high", "critical"):
         why = "irreversible" if not action.reversible else f"{action.impact} impact"
