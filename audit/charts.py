@@ -149,14 +149,20 @@ def decision_time(window: dashboard.Window) -> tuple[go.Figure, Table]:
                     window,
                     event_type=["decision_approved", "decision_rejected"],
                     approval_group=t.group,
+                    connector="",  # the bars count every connector (see the title)
                 )
                 for t in timings
             ],
             hovertemplate="%{x}: %{y:.0f} min<extra>" + label + "</extra>",
         )
+    title = "Time to a human decision, by approver group (minutes)"
+    if window.connector:
+        # Wait times are kept per group, action and profile, not per connector: say so
+        # rather than pass off every connector's figures as this one's.
+        title += ", all connectors"
     _layout(
         figure,
-        "Time to a human decision, by approver group (minutes)",
+        title,
         "Approver group",
         "Minutes (upper bound of the histogram bucket)",
         barmode="group",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
@@ -192,8 +192,3 @@ def volume(window: Window, by: str) -> list[dict]:
     """Actions per profile or per runtime, split by category."""
     rows = _decisions(window).values(by, "category").annotate(n=Sum("count")).order_by(by)
     return [{"key": r[by], "category": r["category"], "count": r["n"]} for r in rows]
-
-
-def day_bounds(day: date) -> tuple[str, str]:
-    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
-    return start.isoformat(), (start + timedelta(days=1)).isoformat()

@@ -470,3 +470,12 @@ def test_the_simulation_page_says_when_it_estimated(
         {"kind": "allowlist_add", "action": "crm.update_record", "days": "7"},
     ).content.decode()
     assert "Estimated from a random sample" in page and "TUNING_SIMULATION_MAX" in page
+
+
+def test_the_wait_time_chart_says_it_is_not_split_by_connector(client, leader, history):
+    rollups_refresh(full=True)
+    client.force_login(leader)
+    figure = client.get("/audit/dashboard/charts/decision-time.json?days=7&connector=crm").json()
+    assert figure["layout"]["title"]["text"].endswith(", all connectors")
+    assert figure["data"][0]["x"]  # some group's wait times are drawn
+    assert all("connector=" not in url for trace in figure["data"] for url in trace["customdata"])
