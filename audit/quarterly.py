@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Q, Sum
+from django.db import transaction
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from audit.choices import Category, EventType, RecommendationStatus
@@ -27,6 +28,10 @@ CONFIG_EVENTS = [
     EventType.GROUP_MEMBERSHIP_CHANGED,
     EventType.POLICY_IMPORTED,
 ]
+
+
+# The page lists the newest configuration changes; the CSV has every one.
+PAGE_CHANGES = 100
 
 
 class QuarterError(ValueError):
@@ -86,8 +91,9 @@ class Review:
     denied_by_connector: list[dict]
     near_misses: list[dict]
     recommendations: dict[str, list[Recommendation]]
-    config_changes: list[AuditEvent]
+    config_changes: list[AuditEvent]  # the newest, for the page
     config_change_count: int
+    all_config_changes: QuerySet[AuditEvent]  # every one, for the CSV
     open_intake: list[IntakeRequest]
 
     def csv_rows(self):
@@ -112,7 +118,7 @@ class Review:
             "configuration changes",
             [
                 [e.get_event_type_display(), f"{e.object_repr} by {e.actor}", 1]
-                for e in self.config_changes
+                for e in self.all_config_changes.iterator()
             ],
         )
         yield (
@@ -159,8 +165,9 @@ def quarter_review(quarter: Quarter) -> Review:
                 )
             ),
         },
-        config_changes=list(changes.order_by("-id")[:100]),
+        config_changes=list(changes.order_by("-id")[:PAGE_CHANGES]),
         config_change_count=changes.count(),
+        all_config_changes=changes.order_by("-id"),
         open_intake=list(
             IntakeRequest.objects.filter(
                 Q(state__in=OPEN_INTAKE_STATES), created_at__lt=end
@@ -178,11 +185,12 @@ def quarterly_signoff(quarter: Quarter, *, actor, note: str = "") -> QuarterlySi
     """A governance admin signs the review off (audited)."""
     if not is_governance_admin(actor):
         raise PermissionDenied("Only governance admins sign off the quarterly review.")
-    signoff = QuarterlySignOff.objects.create(quarter=quarter.label, signed_by=actor, note=note)
-    audit_event_record(
-        event_type=EventType.QUARTERLY_REVIEW_SIGNED,
-        actor=actor,
-        target=signoff,
-        detail={"quarter": quarter.label, "note": note},
-    )
+    with transaction.atomic():
+        signoff = QuarterlySignOff.objects.create(quarter=quarter.label, signed_by=actor, note=note)
+        audit_event_record(
+            event_type=EventType.QUARTERLY_REVIEW_SIGNED,
+            actor=actor,
+            target=signoff,
+            detail={"quarter": quarter.label, "note": note},
+        )
     return signoff

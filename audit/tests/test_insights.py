@@ -26,6 +26,7 @@ from audit.tuning import (
 from governance.exceptions import Conflict, PermissionDenied, ValidationFailed
 from governance.models import ActionType, Decision
 from governance.selectors import policy_revision_current
+from governance.services import action_type_update
 
 pytestmark = pytest.mark.django_db
 
@@ -479,3 +480,23 @@ def test_the_wait_time_chart_says_it_is_not_split_by_connector(client, leader, h
     assert figure["layout"]["title"]["text"].endswith(", all connectors")
     assert figure["data"][0]["x"]  # some group's wait times are drawn
     assert all("connector=" not in url for trace in figure["data"] for url in trace["customdata"])
+
+
+def test_the_quarterly_csv_has_every_configuration_change(
+    client, governance_admin, policy, monkeypatch
+):
+    from audit.quarterly import CONFIG_EVENTS, Quarter
+
+    monkeypatch.setattr("audit.quarterly.PAGE_CHANGES", 2)
+    for minutes in (10, 20, 30):
+        action_type_update(
+            policy.action_types.update, actor=governance_admin, approval_sla_minutes=minutes
+        )
+    client.force_login(governance_admin)
+    label = Quarter.current().label
+    page = client.get(f"/audit/quarterly/?quarter={label}").content.decode()
+    assert "the CSV has every one" in page
+    csv_text = client.get(f"/audit/quarterly/?quarter={label}&format=csv").content.decode()
+    changes = [line for line in csv_text.splitlines() if line.startswith("configuration changes")]
+    total = AuditEvent.objects.filter(event_type__in=CONFIG_EVENTS).count()
+    assert len(changes) >= 3 and len(changes) == total
