@@ -2,9 +2,25 @@
 ([tool.pytest.ini_options] env); the personas and the small policy live in
 governance/tests/fixtures.py."""
 
+import os
+
 import pytest
 
 pytest_plugins = ["governance.tests.fixtures"]
+
+
+def pytest_configure(config):
+    """`AGC_TEST_CLOCK=2026-11-28T10:00:00Z make test` runs the whole suite as if the clock
+    read that moment (ticking from there), to find tests that depend on today's date: run
+    it once on a Saturday and once on a Monday. Tests that build history freeze the clock
+    themselves, so they pass on any day."""
+    moment = os.environ.get("AGC_TEST_CLOCK")
+    if moment:
+        import time_machine
+
+        traveller = time_machine.travel(moment, tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
 
 
 def pytest_collection_modifyitems(config, items):
