@@ -9,6 +9,7 @@ from django.utils import timezone
 from approvals.choices import AgeBucket, ApprovalStatus
 from approvals.models import ApprovalRequest
 from governance.choices import Impact
+from governance.identity import email_key
 
 AGES = {
     AgeBucket.HOUR: timedelta(hours=1),
@@ -25,7 +26,9 @@ class ApprovalRequestFilterSet(django_filters.FilterSet):
     profile = django_filters.CharFilter(field_name="decision__profile_slug", label="Profile")
     connector = django_filters.CharFilter(method="filter_connector", label="Connector")
     requester = django_filters.CharFilter(
-        field_name="decision__on_behalf_of", lookup_expr="iexact", label="On behalf of (e-mail)"
+        field_name="decision__on_behalf_of",
+        method="filter_on_behalf_of",
+        label="On behalf of (e-mail)",
     )
     age = django_filters.ChoiceFilter(
         choices=AgeBucket.choices, method="filter_age", label="Waiting"
@@ -52,6 +55,10 @@ class ApprovalRequestFilterSet(django_filters.FilterSet):
         """The connector the action changes, or the connector of one of its data sources."""
         by_sources = queryset.filter(decision__data_sources__icontains=f'"{value}:')
         return queryset.filter(decision__connector=value) | by_sources
+
+    def filter_on_behalf_of(self, queryset, name, value):
+        """People are filtered by their canonical address (identity.email_key)."""
+        return queryset.filter(**{name: email_key(value)})
 
     def filter_age(self, queryset, name, value):
         return queryset.filter(created_at__lte=timezone.now() - AGES[value])

@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 
 from approvals.choices import Verdict
+from governance.api.parsers import JSONRejected, json_loads_strict
 
 
 class VoteForm(forms.Form):
@@ -31,11 +32,9 @@ class VoteForm(forms.Form):
         if not text:
             return None
         try:
-            value = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise forms.ValidationError(
-                f"Not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
-            ) from error
+            value = json_loads_strict(text)
+        except JSONRejected as error:
+            raise forms.ValidationError(f"Not valid JSON: {error}") from error
         if not isinstance(value, dict):
             raise forms.ValidationError('The params must be a JSON object, e.g. {"to": "..."}.')
         if len(json.dumps(value)) > settings.GOVERNANCE["MAX_PARAMS_BYTES"]:

@@ -30,7 +30,8 @@ def _recipients(approval: ApprovalRequest, reason: str) -> list[str]:
     people = (
         User.objects.filter(groups__in=groups, is_active=True)
         .exclude(email="")
-        .exclude(email__iexact=approval.decision.on_behalf_of)
+        .exclude(pk=approval.decision.on_behalf_of_user_id)
+        .exclude(email_key=approval.decision.on_behalf_of)
         .exclude(pk__in=voted)
         .distinct()
     )

@@ -13,6 +13,7 @@ from approvals.models import ApprovalRequest
 from governance.choices import DecisionStatus
 from governance.models import Decision
 from governance.permissions import is_auditor, is_governance_admin
+from governance.selectors import on_behalf_of_q
 
 HISTORY_DAYS = 90
 
@@ -37,7 +38,7 @@ def approval_request_list_decidable_by(user) -> QuerySet[ApprovalRequest]:
     return (
         _base()
         .filter(_routed_to(user), status=ApprovalStatus.PENDING)
-        .exclude(decision__on_behalf_of__iexact=user.email)
+        .exclude(on_behalf_of_q(user, "decision__"))
         .exclude(votes__voter=user)
         .distinct()
         .order_by("expires_at", "pk")
@@ -54,7 +55,7 @@ def approval_request_list_visible_to(user) -> QuerySet[ApprovalRequest]:
     routed to their groups, and requests made on their behalf, for everyone else."""
     if is_governance_admin(user) or is_auditor(user):
         return _base().order_by("-created_at")
-    own = Q(decision__on_behalf_of__iexact=user.email) if user.email else Q(pk__in=[])
+    own = on_behalf_of_q(user, "decision__")
     return _base().filter(_routed_to(user) | own).distinct().order_by("-created_at")
 
 
@@ -151,6 +152,6 @@ def approval_context_get(approval: ApprovalRequest) -> ApprovalContext:
     )
     return ApprovalContext(
         action_stats=_stats(recent.filter(action=decision.action)),
-        requester_stats=_stats(recent.filter(on_behalf_of__iexact=decision.on_behalf_of)),
+        requester_stats=_stats(recent.filter(on_behalf_of=decision.on_behalf_of)),
         similar=list(similar),
     )

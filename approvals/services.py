@@ -21,6 +21,7 @@ from audit.choices import EventType
 from audit.sealing import digest
 from audit.services import SYSTEM, audit_event_record
 from governance import engine
+from governance.api.parsers import JSONRejected, json_value_check
 from governance.choices import DecisionStatus
 from governance.exceptions import ApplicationError, Conflict, PermissionDenied, ValidationFailed
 from governance.models import ActionType, Decision
@@ -66,6 +67,10 @@ def _validate_edited_params(edited_params: Any) -> dict | None:
             'Edited params must be a JSON object, e.g. {"to": "a@b.example"}.',
             extra={"fields": {"params": ["Must be a JSON object."]}},
         )
+    try:
+        json_value_check(edited_params, where="params")
+    except JSONRejected as error:
+        raise ValidationFailed(str(error), extra={"fields": {"params": [str(error)]}}) from error
     limit = settings.GOVERNANCE["MAX_PARAMS_BYTES"]
     if len(json.dumps(edited_params)) > limit:
         raise ValidationFailed(f"Edited params are larger than {limit} bytes.")

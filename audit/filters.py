@@ -10,6 +10,7 @@ from django.db.models import Q
 from audit.choices import EventType
 from audit.models import AuditEvent
 from governance.choices import ReasonCode
+from governance.identity import email_key
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"})
 APPROVAL_KINDS = [("auto", "Automatic (allow-list)"), ("human", "By a person"), ("none", "None")]
@@ -98,8 +99,8 @@ class AuditEventFilterSet(django_filters.FilterSet):
         ]
 
     def filter_on_behalf_of(self, queryset, name, value):
-        """E-mails are stored lower-cased, so an exact match can use the index."""
-        return queryset.filter(on_behalf_of=value.strip().lower())
+        """E-mails are stored canonical (identity.email_key), so an exact match uses the index."""
+        return queryset.filter(on_behalf_of=email_key(value))
 
     def filter_runtime(self, queryset, name, value):
         return queryset.filter(actor=f"runtime:{value}")
@@ -130,3 +131,22 @@ class AuditEventFilterSet(django_filters.FilterSet):
     def filter_request_id(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(Q(request_id=value) | Q(correlation_id=value))
+
+
+class StrictAuditEventFilterSet(AuditEventFilterSet):
+    """The filters of the API and the exports: an unknown parameter (a typo such as
+    `acton=`) is refused with 400 rather than answered with the whole log."""
+
+    # Parameters that are not filters but are read by the list or the export itself.
+    NON_FILTERS = frozenset({"cursor", "page_size", "format"})
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        unknown = sorted(set(self.data) - set(self.filters) - self.NON_FILTERS)
+        if unknown:
+            known = ", ".join(sorted(self.filters))
+            self.form.add_error(
+                None, f"Unknown filter: {', '.join(unknown)}. The filters are: {known}."
+            )
+            return False
+        return valid

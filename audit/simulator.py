@@ -17,12 +17,10 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from django.contrib.auth.models import Group
-
 from governance import engine
 from governance.exceptions import ValidationFailed
 from governance.models import ActionType, Decision, PermissionProfile, ProfileGrant
-from governance.selectors import policy_snapshot_build
+from governance.selectors import Person, people_by_key, policy_snapshot_build
 
 CHANGE_KINDS = {
     "allowlist_add": "Move an action type onto the auto-execute allow-list",
@@ -204,15 +202,9 @@ class Simulation:
         ]
 
 
-def _groups_by_person(decisions) -> dict[str, frozenset[str]]:
-    people = decisions.values_list("on_behalf_of", flat=True).distinct().order_by()
-    groups: dict[str, set[str]] = defaultdict(set)
-    rows = Group.objects.filter(user__email__in=list(people), user__is_active=True).values_list(
-        "user__email", "name"
-    )
-    for email, name in rows:
-        groups[email.lower()].add(name)
-    return {email: frozenset(names) for email, names in groups.items()}
+def _people(decisions) -> dict[str, Person]:
+    """The people the decisions were made for, by canonical address, as they are now."""
+    return people_by_key(decisions.values_list("on_behalf_of", flat=True).distinct().order_by())
 
 
 def scope_of(change: Change) -> dict[str, str]:
@@ -254,7 +246,7 @@ def simulate(
         # sample of the expected size, chosen by the database without reading the others.
         result.fraction = limit / result.in_scope
         decisions = decisions.filter(pk__lt=uuid.UUID(int=int(result.fraction * 2**128)))
-    groups = _groups_by_person(decisions)
+    people = _people(decisions)
     rows = decisions.values_list(
         "pk",
         "runtime_id",
@@ -277,10 +269,12 @@ def simulate(
         plugin,
         created,
     ) in rows.order_by().iterator(chunk_size=5000):
+        known = people.get(person) or Person(person)
         proposal = engine.Proposal(
             runtime_id=runtime_id,
             on_behalf_of=person,
-            on_behalf_of_groups=groups.get(person.lower(), frozenset()),
+            on_behalf_of_groups=known.groups,
+            on_behalf_of_user_id=known.user_id,
             profile=profile,
             action=action,
             now=created,

@@ -3,12 +3,13 @@ history of a configured object."""
 
 from django.apps import apps
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from approvals.models import ApprovalVote
-from audit.filters import AuditEventFilterSet
+from audit.filters import AuditEventFilterSet, StrictAuditEventFilterSet
 from audit.models import AuditEvent, AuditPurge, AuditSeal
 from audit.selectors import (
     EXPORTERS,
@@ -105,9 +106,11 @@ def export(request):
     kind = request.GET.get("format", "csv")
     if kind not in EXPORTERS:
         return HttpResponseBadRequest("format must be csv or jsonl.")
-    filterset = _filtered(request)
+    filterset = StrictAuditEventFilterSet(request.GET, queryset=audit_event_list())
     if not filterset.is_valid():
-        return HttpResponseBadRequest(f"Invalid filters: {filterset.errors.as_text()}")
+        return HttpResponseBadRequest(
+            f"Invalid filters: {filterset.errors.as_text()}", content_type="text/plain"
+        )
     return streaming_export(filterset.qs, kind)
 
 
@@ -144,13 +147,15 @@ def integrity(request):
     )
 
 
+# The kinds of object with a History tab, and who may read each one's history: the
+# people who may see the object's own page.
 HISTORY_MODELS = {
-    "governance.actiontype",
-    "governance.permissionprofile",
-    "governance.agentruntime",
-    "governance.user",
-    "catalog.catalogitem",
-    "catalog.catalogversion",
+    "governance.actiontype": permissions.can_view_policy,
+    "governance.permissionprofile": permissions.can_view_policy,
+    "governance.agentruntime": permissions.can_view_runtimes,
+    "governance.user": permissions.can_view_runtimes,
+    "catalog.catalogitem": permissions.can_view_policy,
+    "catalog.catalogversion": permissions.can_view_policy,
 }
 
 
@@ -159,8 +164,13 @@ def history(request, object_type: str, object_id: str):
     """Who changed this configured object, when, from what to what."""
     if object_type not in HISTORY_MODELS:
         raise Http404("No history for this kind of object.")
+    if not HISTORY_MODELS[object_type](request.user):
+        raise PermissionDenied("Only governance admins and auditors see this history.")
     model = apps.get_model(object_type)
-    obj = model.objects.filter(pk=object_id).first()
+    try:
+        obj = model.objects.filter(pk=model._meta.pk.to_python(object_id)).first()
+    except ValidationError:
+        obj = None  # not an id of this kind of object; its history (if any) is by text
     events = list(object_history(object_type, object_id)[:200])
     if obj is None and not events:
         raise Http404("No such object.")

@@ -67,7 +67,7 @@ def load(rows: int) -> None:
     from governance import engine
     from governance.management.commands.seed_demo import Command
     from governance.models import AgentRuntime, User
-    from governance.selectors import person_groups, policy_snapshot_build
+    from governance.selectors import Person, people_by_key, policy_snapshot_build
 
     seed = Command()
     seed.rng = random.Random(11)
@@ -77,7 +77,7 @@ def load(rows: int) -> None:
     groups = dict(Group.objects.values_list("name", "pk"))
     # Everything the generator reads from the database is read before COPY starts: a query on
     # the connection while its COPY is open would wait for the COPY forever.
-    people = {u.email: person_groups(u.email) for u in User.objects.all()}
+    people = people_by_key(User.objects.values_list("email_key", flat=True))
     memo: dict[tuple, engine.Verdict] = {}
     end = datetime.now(UTC)
     start = end - timedelta(days=90)
@@ -101,7 +101,8 @@ def load(rows: int) -> None:
                 proposal = engine.Proposal(
                     runtime_id=runtimes[p.runtime],
                     on_behalf_of=email,
-                    on_behalf_of_groups=people.get(email, frozenset()),
+                    on_behalf_of_groups=people.get(email, Person(email)).groups,
+                    on_behalf_of_user_id=people.get(email, Person(email)).user_id,
                     profile=p.profile,
                     action=p.action,
                     now=at,

@@ -106,7 +106,7 @@ class ProfilePolicy:
     status: str  # draft | active | retired
     revision: int
     expires_at: datetime | None
-    launcher_users: frozenset[str]  # lower-cased e-mails
+    launcher_users: frozenset[int]  # user ids of the active people named as launchers
     launcher_groups: frozenset[str]
     action_types: tuple[str, ...]  # keys or globs (e.g. "crm.*")
     always_ask: tuple[str, ...]  # keys or globs
@@ -137,14 +137,15 @@ class PolicySnapshot:
 @dataclass(frozen=True)
 class Proposal:
     runtime_id: int
-    on_behalf_of: str  # e-mail, compared lower-cased
-    on_behalf_of_groups: frozenset[str]
+    on_behalf_of: str  # canonical e-mail key (identity.email_key)
+    on_behalf_of_groups: frozenset[str]  # the groups of that person, if an active user
     profile: str
     action: str
     now: datetime
     connector: str | None = None
     data_sources: tuple[str, ...] = ()
     plugin: str | None = None  # "slug@version"
+    on_behalf_of_user_id: int | None = None  # the user the address belongs to, if any
 
 
 @dataclass(frozen=True)
@@ -239,8 +240,9 @@ def _check_profile(
 
 
 def _check_launcher(profile: ProfilePolicy, proposal: Proposal, facts: dict[str, object]) -> None:
-    person = proposal.on_behalf_of.lower()
-    if person in profile.launcher_users:
+    # People are compared by identity (user id), never by two spellings of an address.
+    person = proposal.on_behalf_of_user_id
+    if person is not None and person in profile.launcher_users:
         facts["launcher"] = "user"
         return
     groups = sorted(profile.launcher_groups & proposal.on_behalf_of_groups)

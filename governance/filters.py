@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from catalog.models import CatalogItem
 from governance.choices import Access, DecisionStatus, Impact, Outcome, ProfileStatus, ReasonCode
+from governance.identity import email_key
 from governance.models import ActionType, AgentRuntime, Decision, PermissionProfile, ProfileGrant
 
 # The browser's own date-time picker; its value (2026-11-24T09:30) is ISO 8601.
@@ -81,7 +82,9 @@ class DecisionFilterSet(django_filters.FilterSet):
     reason = django_filters.ChoiceFilter(choices=ReasonCode.choices)
     action = django_filters.CharFilter(label="Action type")
     profile = django_filters.CharFilter(field_name="profile_slug", label="Profile")
-    on_behalf_of = django_filters.CharFilter(lookup_expr="iexact", label="On behalf of (e-mail)")
+    on_behalf_of = django_filters.CharFilter(
+        method="filter_on_behalf_of", label="On behalf of (e-mail)"
+    )
     runtime_id = django_filters.ModelChoiceFilter(
         field_name="runtime", queryset=AgentRuntime.objects.all(), label="Runtime"
     )
@@ -105,3 +108,7 @@ class DecisionFilterSet(django_filters.FilterSet):
             "created_after",
             "created_before",
         ]
+
+    def filter_on_behalf_of(self, queryset, name, value):
+        """People are stored by their canonical address (identity.email_key)."""
+        return queryset.filter(on_behalf_of=email_key(value))

@@ -4,6 +4,10 @@ stored on the audit events written while serving it."""
 import contextvars
 import re
 import uuid
+from urllib.parse import parse_qsl
+
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.template.loader import render_to_string
 
 _correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="")
 _VALID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
@@ -33,3 +37,41 @@ class RequestIdMiddleware:
             _correlation_id.reset(token)
         response["X-Request-ID"] = correlation_id
         return response
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def unreadable_request_reason(path: str, query_string: str) -> str | None:
+    """Why a request's address cannot be read as text, or None.
+
+    A NUL or other control character has no place in a path, and a NUL none in a query
+    value: PostgreSQL refuses NUL in text, so letting one through turns a filter or a
+    lookup into a server error instead of an answer."""
+    if _CONTROL.search(path):
+        return "The address contains a control character (such as %00), which is not allowed."
+    for name, value in parse_qsl(query_string, keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return f"The query parameter {name!r} contains a NUL character (%00)."
+    return None
+
+
+class RejectUnreadableRequestMiddleware:
+    """Answers 400 (JSON on the API, a page elsewhere) to addresses with NUL or control
+    characters, before any view, filter or query sees them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        reason = unreadable_request_reason(request.path, request.META.get("QUERY_STRING", ""))
+        if reason is None:
+            return self.get_response(request)
+        if request.path.startswith("/api/"):
+            body = {"code": "invalid", "detail": reason}
+            if request.path.startswith("/api/v1/decisions"):
+                body["outcome"] = "deny"
+            return JsonResponse(body, status=400)
+        return HttpResponseBadRequest(
+            render_to_string("400.html", {"reason": reason}, request=request)
+        )

@@ -3,11 +3,11 @@
 import re
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models.functions import Lower
 from django.urls import reverse
 
 from governance.choices import (
@@ -19,6 +19,8 @@ from governance.choices import (
     ReasonCode,
     Role,
 )
+from governance.identity import IdentityError, email_canonical, email_key
+from governance.paths import PathError, resource_pattern_check
 
 ACTION_KEY_RE = r"^[a-z0-9_]+(\.[a-z0-9_]+)*$"
 ACTION_PATTERN_RE = r"^[a-z0-9_.*?\[\]!-]+$"
@@ -29,7 +31,9 @@ action_key_validator = RegexValidator(
 
 class UserQuerySet(models.QuerySet):
     def by_email(self, email: str) -> "UserQuerySet":
-        return self.filter(email__iexact=email.strip())
+        """The person with this address, compared by canonical key (see identity.py)."""
+        key = email_key(email)
+        return self.filter(email_key=key) if key else self.none()
 
     def in_role(self, role: Role) -> "UserQuerySet":
         return self.filter(groups__name=role.value, is_active=True).distinct()
@@ -42,10 +46,15 @@ class PersonManager(UserManager.from_queryset(UserQuerySet)):
 
 
 class User(AbstractUser):
-    """A person. E-mail addresses are unique (case-insensitively), because agents act
-    `on_behalf_of` a person named by e-mail and approvals are recorded as `human:<email>`."""
+    """A person. Agents act `on_behalf_of` a person named by e-mail, so each address is
+    stored with its canonical key (`identity.email_key`, kept in step by `save()`), which
+    is unique: two spellings of one address are one person, and every comparison of
+    people goes through that key or the user id (`identity.same_person`)."""
 
     email = models.EmailField("e-mail address")
+    email_key = models.CharField(
+        "canonical e-mail", max_length=254, blank=True, editable=False, db_index=True
+    )
 
     objects = PersonManager()
 
@@ -53,9 +62,9 @@ class User(AbstractUser):
         swappable = "AUTH_USER_MODEL"
         constraints = [
             models.UniqueConstraint(
-                Lower("email"),
-                name="user_email_unique_ci",
-                condition=~models.Q(email=""),
+                fields=["email_key"],
+                name="user_email_key_unique",
+                condition=~models.Q(email_key=""),
                 violation_error_message="Another person already uses this e-mail address.",
             )
         ]
@@ -63,8 +72,27 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.email or self.username
 
+    def clean(self) -> None:
+        super().clean()
+        if self.email:
+            try:
+                email_canonical(self.email, allow_international=_international_allowed())
+            except IdentityError as error:
+                raise ValidationError({"email": str(error)}) from error
+
+    def save(self, *args, **kwargs):
+        self.email_key = email_key(self.email or "")
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "email" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "email_key"}
+        super().save(*args, **kwargs)
+
     def role_names(self) -> set[str]:
         return set(self.groups.values_list("name", flat=True))
+
+
+def _international_allowed() -> bool:
+    return settings.GOVERNANCE["ALLOW_INTERNATIONAL_EMAIL"]
 
 
 class PolicyRevision(models.Model):
@@ -288,10 +316,14 @@ class ProfileGrant(models.Model):
         if not isinstance(self.resources, list) or not self.resources:
             raise ValidationError({"resources": "Give at least one resource pattern."})
         for pattern in self.resources:
-            if not isinstance(pattern, str) or not pattern.strip() or ":" in pattern:
+            if not isinstance(pattern, str) or ":" in pattern:
                 raise ValidationError(
                     {"resources": f"{pattern!r} is not a resource path pattern such as account/*."}
                 )
+            try:
+                resource_pattern_check(pattern)
+            except PathError as error:
+                raise ValidationError({"resources": str(error)}) from error
 
 
 class AgentRuntimeQuerySet(models.QuerySet):
@@ -393,7 +425,12 @@ class Decision(models.Model):
     runtime = models.ForeignKey(AgentRuntime, on_delete=models.PROTECT, related_name="decisions")
     request_id = models.CharField(max_length=200)
     request_fingerprint = models.CharField(max_length=64)
+    # The canonical address (identity.email_key) and, where it belongs to a user, that
+    # user: separation of duties compares people by this id (identity.same_person).
     on_behalf_of = models.EmailField()
+    on_behalf_of_user = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     profile_slug = models.CharField(max_length=100)
     action = models.CharField(max_length=100)
     connector = models.CharField(max_length=100, blank=True)

@@ -59,6 +59,12 @@ def can_view_policy(user) -> bool:
     )
 
 
+def can_view_runtimes(user) -> bool:
+    """Agent runtimes (names, profiles, token prefixes, callbacks) and their history are for
+    governance admins and auditors: the Runtimes page, its API and its history tab."""
+    return is_governance_admin(user) or is_auditor(user)
+
+
 def can_manage_policy(user) -> bool:
     return is_governance_admin(user)
 
@@ -80,6 +86,17 @@ class IsAgentRuntime(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return isinstance(request.user, AgentRuntime) and request.user.is_active
+
+
+class CanViewRuntimesOrAdmin(BasePermission):
+    """Read for governance admins and auditors, write for governance admins."""
+
+    message = "Only governance admins and auditors see agent runtimes."
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return can_view_runtimes(request.user)
+        return is_governance_admin(request.user)
 
 
 class IsGovernanceAdmin(BasePermission):

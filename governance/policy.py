@@ -32,8 +32,10 @@ from catalog.services import (
     catalog_version_pin,
     catalog_version_yank,
 )
+from governance.api.parsers import JSONRejected, json_value_check
 from governance.choices import Access, Impact, ProfileStatus
 from governance.exceptions import ValidationFailed
+from governance.identity import email_key
 from governance.models import (
     ACTION_KEY_RE,
     ActionType,
@@ -244,12 +246,30 @@ def flatten_errors(errors: Any, path: str = "") -> list[str]:
 # Reading the document
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases: a policy needs none, and aliases of aliases are
+    how a few hundred bytes expand into gigabytes ("billion laughs")."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in a policy", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
 def policy_parse(text: str) -> dict:
     """Parse YAML (or JSON, which is YAML) into a document; a clear error if it is not one."""
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader
+        json_value_check(document)
     except yaml.YAMLError as error:
         raise ValidationFailed(f"The document is not valid YAML: {error}") from error
+    except RecursionError as error:
+        raise ValidationFailed("The document is nested too deeply.") from error
+    except JSONRejected as error:
+        raise ValidationFailed(f"The document is not acceptable: {error}") from error
     if document is None:
         document = {}
     if not isinstance(document, dict):
@@ -280,7 +300,7 @@ def _validate_references(data: dict) -> list[str]:
     """Cross-references the structure cannot check: people, groups, catalog kinds."""
     errors: list[str] = []
     groups = set(Group.objects.values_list("name", flat=True)) | set(data["groups"])
-    emails = {e.lower() for e in User.objects.exclude(email="").values_list("email", flat=True)}
+    emails = set(User.objects.exclude(email_key="").values_list("email_key", flat=True))
     kinds = dict(CatalogItem.objects.values_list("slug", "kind"))
     kinds.update({item["slug"]: item["kind"] for item in data["catalog"]})
 
@@ -289,7 +309,7 @@ def _validate_references(data: dict) -> list[str]:
             errors.append(f"{path}: there is no group {name!r} (declare it under groups:).")
 
     def person(path: str, email: str | None) -> None:
-        if email and email.lower() not in emails:
+        if email and email_key(email) not in emails:
             errors.append(f"{path}: there is no user with the e-mail {email!r}.")
 
     for i, at in enumerate(data["action_types"]):
@@ -384,7 +404,7 @@ def _apply(data: dict, *, actor: Any) -> None:
     for name in data["groups"]:
         Group.objects.get_or_create(name=name)
     groups = {g.name: g for g in Group.objects.all()}
-    users = {u.email.lower(): u for u in User.objects.exclude(email="")}
+    users = {u.email_key: u for u in User.objects.exclude(email_key="")}
     for spec in data["action_types"]:
         _apply_action_type(spec, groups, actor)
     for spec in data["catalog"]:
@@ -410,7 +430,7 @@ def _apply_action_type(spec: dict, groups: dict, actor: Any) -> None:
 
 def _apply_catalog_item(spec: dict, groups: dict, users: dict, actor: Any) -> None:
     fields = {k: v for k, v in spec.items() if k != "versions"}
-    fields["owner"] = users.get(spec["owner"].lower()) if spec["owner"] else None
+    fields["owner"] = users.get(email_key(spec["owner"])) if spec["owner"] else None
     fields["owning_group"] = groups.get(spec["owning_group"]) if spec["owning_group"] else None
     item = CatalogItem.objects.filter(slug=spec["slug"]).first()
     if item is None:
@@ -446,12 +466,12 @@ def _apply_profile(spec: dict, groups: dict, users: dict, actor: Any) -> None:
         "name": spec["name"],
         "description": spec["description"],
         "status": spec["status"],
-        "owner": users.get(spec["owner"].lower()) if spec["owner"] else None,
+        "owner": users.get(email_key(spec["owner"])) if spec["owner"] else None,
         "expires_at": spec["expires_at"],
         "action_types": spec["action_types"],
         "always_ask": spec["always_ask"],
         "launcher_groups": [groups[g] for g in launchers.get("groups", [])],
-        "launcher_users": [users[e.lower()] for e in launchers.get("users", [])],
+        "launcher_users": [users[email_key(e)] for e in launchers.get("users", [])],
         "plugins": list(CatalogItem.objects.filter(slug__in=spec["plugins"])),
     }
     profile = PermissionProfile.objects.filter(slug=spec["slug"]).first()

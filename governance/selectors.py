@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from django.conf import settings
-from django.contrib.auth.models import Group
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from catalog.choices import VersionReviewState
 from catalog.models import CatalogItem, CatalogVersion
@@ -59,7 +60,7 @@ def _profiles() -> dict[str, ProfilePolicy]:
             status=p.status,
             revision=p.revision,
             expires_at=p.expires_at,
-            launcher_users=frozenset(u.email.lower() for u in p.launcher_users.all() if u.email),
+            launcher_users=frozenset(u.pk for u in p.launcher_users.all() if u.is_active),
             launcher_groups=frozenset(g.name for g in p.launcher_groups.all()),
             action_types=tuple(p.action_types),
             always_ask=tuple(p.always_ask),
@@ -157,12 +158,46 @@ def policy_snapshot_clear() -> None:
     _cached = None
 
 
-def person_groups(email: str) -> frozenset[str]:
-    """The group names of the active person with this e-mail (empty if unknown)."""
-    names = Group.objects.filter(
-        user__email__iexact=email.strip(), user__is_active=True
-    ).values_list("name", flat=True)
-    return frozenset(names)
+@dataclass(frozen=True)
+class Person:
+    """Whom an agent acts for: the canonical address (identity.email_key), the user it
+    belongs to where there is one, and that user's groups while the user is active."""
+
+    key: str
+    user_id: int | None = None
+    groups: frozenset[str] = frozenset()
+
+
+def people_by_key(keys: Iterable[str]) -> dict[str, Person]:
+    """The known people among these canonical addresses, in one query."""
+    rows = User.objects.filter(email_key__in=set(keys)).values_list(
+        "email_key", "id", "is_active", "groups__name"
+    )
+    found: dict[str, tuple[int, set[str]]] = {}
+    for key, user_id, active, group in rows:
+        _, groups = found.setdefault(key, (user_id, set()))
+        if active and group:
+            groups.add(group)
+    return {
+        key: Person(key, user_id, frozenset(groups)) for key, (user_id, groups) in found.items()
+    }
+
+
+def person_get(key: str) -> Person:
+    """The person behind a canonical address; unknown addresses are a Person without a user."""
+    return people_by_key([key]).get(key) or Person(key)
+
+
+def on_behalf_of_q(user, prefix: str = "") -> Q:
+    """Rows (decisions, or `prefix` + decision) made on behalf of `user`: the queryset form
+    of identity.same_person, so that lists and checks agree on who "you" are."""
+    by_id = Q(**{f"{prefix}on_behalf_of_user": user.pk})
+    if not user.email_key:
+        return by_id
+    by_key = Q(
+        **{f"{prefix}on_behalf_of_user__isnull": True, f"{prefix}on_behalf_of": user.email_key}
+    )
+    return by_id | by_key
 
 
 def decision_list_for_runtime(runtime: AgentRuntime) -> QuerySet[Decision]:
@@ -176,4 +211,4 @@ def decision_list_for_user(user: User) -> QuerySet[Decision]:
 
     if can_view_policy(user):
         return Decision.objects.select_related("runtime")
-    return Decision.objects.filter(on_behalf_of__iexact=user.email).select_related("runtime")
+    return Decision.objects.filter(on_behalf_of_q(user)).select_related("runtime")

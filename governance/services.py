@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -29,6 +31,7 @@ from governance.choices import (
     OutcomeStatus,
 )
 from governance.exceptions import Conflict, PermissionDenied, ValidationFailed
+from governance.identity import IdentityError, email_canonical
 from governance.models import (
     ActionType,
     AgentRuntime,
@@ -40,7 +43,7 @@ from governance.models import (
     UserToken,
 )
 from governance.permissions import can_manage_policy
-from governance.selectors import person_groups, policy_snapshot_get
+from governance.selectors import person_get, policy_snapshot_get
 from governance.tokens import RUNTIME_TOKEN, USER_TOKEN, token_issue
 
 # ---------------------------------------------------------------------------
@@ -371,6 +374,20 @@ def params_digest(params: dict) -> str:
     return digest(params)
 
 
+def person_key_from_address(address: str) -> str:
+    """Canonicalise the address an agent sent (identity.email_canonical), or refuse it with
+    a field error: every way in (the API, the hooks, the gateway) passes through here."""
+    try:
+        key = email_canonical(
+            address, allow_international=settings.GOVERNANCE["ALLOW_INTERNATIONAL_EMAIL"]
+        )
+        validate_email(key)
+        return key
+    except (IdentityError, ValidationError) as error:
+        message = error.messages[0] if isinstance(error, ValidationError) else str(error)
+        raise ValidationFailed(message, extra={"fields": {"on_behalf_of": [message]}}) from error
+
+
 def decision_create(
     *,
     runtime: AgentRuntime,
@@ -394,8 +411,9 @@ def decision_create(
     together; notifications are queued on commit, never sent on this path."""
     params = params or {}
     data_sources = list(data_sources)
+    person = person_get(person_key_from_address(on_behalf_of))
     proposal_fields = {
-        "on_behalf_of": on_behalf_of.lower(),
+        "on_behalf_of": person.key,
         "profile": profile,
         "action": action,
         "connector": connector or "",
@@ -414,8 +432,9 @@ def decision_create(
         snapshot,
         engine.Proposal(
             runtime_id=runtime.pk,
-            on_behalf_of=on_behalf_of,
-            on_behalf_of_groups=person_groups(on_behalf_of),
+            on_behalf_of=person.key,
+            on_behalf_of_groups=person.groups,
+            on_behalf_of_user_id=person.user_id,
             profile=profile,
             action=action,
             now=now,
@@ -428,7 +447,8 @@ def decision_create(
         runtime=runtime,
         request_id=request_id,
         request_fingerprint=fingerprint,
-        on_behalf_of=on_behalf_of.lower(),
+        on_behalf_of=person.key,
+        on_behalf_of_user_id=person.user_id,
         profile_slug=profile,
         action=action,
         connector=connector or "",

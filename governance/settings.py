@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "governance.middleware.RejectUnreadableRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -214,6 +215,9 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # JSON only (the policy endpoint adds YAML), parsed strictly: see api/parsers.py.
+    "DEFAULT_PARSER_CLASSES": ["governance.api.parsers.StrictJSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -297,6 +301,10 @@ GOVERNANCE = {
     "MAX_DATA_SOURCES": env.int("MAX_DATA_SOURCES", default=100),
     "MAX_PARAMS_BYTES": env.int("MAX_PARAMS_BYTES", default=64 * 1024),
     "MAX_RATIONALE_CHARS": env.int("MAX_RATIONALE_CHARS", default=4000),
+    "MAX_JSON_DEPTH": env.int("MAX_JSON_DEPTH", default=32),
+    # People are named by e-mail; off: only plain ASCII addresses (look-alike letters such
+    # as the dotless "ı" or the Kelvin sign are refused), see governance/identity.py.
+    "ALLOW_INTERNATIONAL_EMAIL": env_bool("ALLOW_INTERNATIONAL_EMAIL", False),
     # Members of this group may give the security review of any intake request.
     "SECURITY_REVIEW_GROUP": env.str("SECURITY_REVIEW_GROUP", default="Security reviewers"),
     # Reviewers are reminded of intake requests waiting longer than this.

@@ -24,7 +24,11 @@ from governance.filters import (
     RuntimeFilterSet,
 )
 from governance.models import ActionType, AgentRuntime, Decision, PermissionProfile
-from governance.selectors import decision_list_for_user, policy_revision_current
+from governance.selectors import (
+    decision_list_for_user,
+    on_behalf_of_q,
+    policy_revision_current,
+)
 
 PAGE_SIZE = 50
 
@@ -76,7 +80,7 @@ def home(request):
     user = request.user
     since = timezone.now() - timedelta(days=30)
     context = {
-        "my_decisions": Decision.objects.filter(on_behalf_of__iexact=user.email)
+        "my_decisions": Decision.objects.filter(on_behalf_of_q(user))
         .select_related("runtime")
         .order_by("-created_at")[:5],
         "is_admin": permissions.is_governance_admin(user),
@@ -98,7 +102,7 @@ def home(request):
         context["awaiting_me"] = (
             ApprovalRequest.objects.pending()
             .filter(group__in=user.groups.all())
-            .exclude(decision__on_behalf_of__iexact=user.email)
+            .exclude(on_behalf_of_q(user, "decision__"))
             .exclude(votes__voter=user)
             .count()
         )
@@ -223,7 +227,7 @@ def action_type_detail(request, pk):
     )
 
 
-@role_required(lambda u: permissions.is_governance_admin(u) or permissions.is_auditor(u))
+@role_required(permissions.can_view_runtimes)
 def runtime_list(request):
     filterset = RuntimeFilterSet(
         request.GET, queryset=AgentRuntime.objects.prefetch_related("profiles")

@@ -9,7 +9,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
 from audit.api.serializers import AuditEventSerializer
-from audit.filters import AuditEventFilterSet
+from audit.filters import StrictAuditEventFilterSet
 from audit.selectors import audit_event_list, can_read_audit
 from audit.views import streaming_export
 from governance.api.authentication import UserTokenAuthentication
@@ -35,7 +35,7 @@ class AuditEventListView(generics.ListAPIView):
     authentication_classes = [UserTokenAuthentication, SessionAuthentication]
     permission_classes = [CanReadAudit]
     serializer_class = AuditEventSerializer
-    filterset_class = AuditEventFilterSet
+    filterset_class = StrictAuditEventFilterSet
     pagination_class = NewestFirst
     queryset = audit_event_list()
 
@@ -69,6 +69,12 @@ class AuditExportView(APIView):
             raise exceptions.ValidationError({"format": ["Use format=csv or format=jsonl."]})
         return super().perform_content_negotiation(request, force=True)
 
+    def handle_exception(self, exc):
+        """Refusals are answered as JSON, whatever format the export was asked in."""
+        self.request.accepted_renderer = renderers.JSONRenderer()
+        self.request.accepted_media_type = renderers.JSONRenderer.media_type
+        return super().handle_exception(exc)
+
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=["csv", "jsonl"])],
         responses={
@@ -78,7 +84,7 @@ class AuditExportView(APIView):
     )
     def get(self, request):
         """Export the filtered log (same filters as GET /api/v1/audit/events), streamed."""
-        filterset = AuditEventFilterSet(request.query_params, queryset=audit_event_list())
+        filterset = StrictAuditEventFilterSet(request.query_params, queryset=audit_event_list())
         if not filterset.is_valid():
             raise exceptions.ValidationError(filterset.errors)
         return streaming_export(filterset.qs, request.query_params.get("format", "csv"))

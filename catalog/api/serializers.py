@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from catalog.choices import CHECKLISTS, DataClass, ReviewKind, ReviewVerdict
 from catalog.models import CatalogItem, CatalogVersion, IntakeRequest, IntakeReview
-from governance.api.serializers import StrictSerializer
+from governance.api.serializers import StrictModelSerializer, StrictSerializer
 
 
 class CatalogVersionSerializer(serializers.ModelSerializer):
@@ -53,7 +53,7 @@ class IntakeReviewSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class IntakeRequestSerializer(serializers.ModelSerializer):
+class IntakeRequestSerializer(StrictModelSerializer):
     """An intake request as read, and as filed (POST) with `item` naming an existing slug
     for a new version."""
 

@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 from rest_framework import serializers
 
 from catalog.models import CatalogItem
+from governance.api.serializers import StrictModelSerializer, StrictSerializer
 from governance.models import ActionType, AgentRuntime, PermissionProfile, ProfileGrant, User
 
 
@@ -13,7 +14,7 @@ class GroupNameField(serializers.SlugRelatedField):
         super().__init__(slug_field="name", queryset=Group.objects.all(), **kwargs)
 
 
-class ActionTypeSerializer(serializers.ModelSerializer):
+class ActionTypeSerializer(StrictModelSerializer):
     approver_group = GroupNameField(required=False, allow_null=True)
     escalation_group = GroupNameField(required=False, allow_null=True)
 
@@ -37,7 +38,7 @@ class ActionTypeSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class GrantSerializer(serializers.ModelSerializer):
+class GrantSerializer(StrictModelSerializer):
     profile = serializers.SlugRelatedField(
         slug_field="slug", queryset=PermissionProfile.objects.all()
     )
@@ -59,7 +60,7 @@ class NestedGrantSerializer(GrantSerializer):
         fields = ["id", "connector", "resources", "access"]
 
 
-class ProfileSerializer(serializers.ModelSerializer):
+class ProfileSerializer(StrictModelSerializer):
     owner = serializers.SlugRelatedField(
         slug_field="email", queryset=User.objects.all(), required=False, allow_null=True
     )
@@ -98,7 +99,7 @@ class ProfileSerializer(serializers.ModelSerializer):
         read_only_fields = ["revision", "created_at", "updated_at"]
 
 
-class RuntimeSerializer(serializers.ModelSerializer):
+class RuntimeSerializer(StrictModelSerializer):
     profiles = serializers.SlugRelatedField(
         slug_field="slug", queryset=PermissionProfile.objects.all(), many=True, required=False
     )
@@ -135,10 +136,10 @@ class RuntimeCreatedSerializer(RuntimeSerializer):
         fields = RuntimeSerializer.Meta.fields + ["token"]
 
 
-class CallbackSerializer(serializers.Serializer):
+class CallbackSerializer(StrictSerializer):
     url = serializers.CharField(allow_blank=True, max_length=500, help_text="https://... or empty")
     secret = serializers.CharField(read_only=True)
 
 
-class RevokeSerializer(serializers.Serializer):
+class RevokeSerializer(StrictSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)

@@ -4,7 +4,7 @@ Thin viewsets: serializers validate, services write and audit."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import parsers, renderers, status, viewsets
+from rest_framework import exceptions, parsers, renderers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,6 +17,7 @@ from governance.api.config_serializers import (
     RuntimeCreatedSerializer,
     RuntimeSerializer,
 )
+from governance.api.parsers import StrictJSONParser
 from governance.exceptions import ValidationFailed
 from governance.filters import (
     ActionTypeFilterSet,
@@ -25,7 +26,11 @@ from governance.filters import (
     RuntimeFilterSet,
 )
 from governance.models import ActionType, AgentRuntime, PermissionProfile, ProfileGrant
-from governance.permissions import CanViewPolicyOrAdmin, IsGovernanceAdmin
+from governance.permissions import (
+    CanViewPolicyOrAdmin,
+    CanViewRuntimesOrAdmin,
+    IsGovernanceAdmin,
+)
 from governance.policy import policy_dump_yaml, policy_export, policy_import, policy_parse
 from governance.services import (
     action_type_create,
@@ -106,6 +111,7 @@ class RuntimeViewSet(ServiceViewSet):
     """Agent runtimes. Creating one answers its token, once; it is stored only as a hash."""
 
     queryset = AgentRuntime.objects.prefetch_related("profiles")
+    permission_classes = [CanViewRuntimesOrAdmin]
     serializer_class = RuntimeSerializer
     filterset_class = RuntimeFilterSet
     lookup_field = "name"
@@ -181,7 +187,11 @@ class YAMLParser(parsers.BaseParser):
     media_type = "application/yaml"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        return policy_parse(stream.read().decode("utf-8"))
+        try:
+            text = stream.read().decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise exceptions.ParseError("The request body is not UTF-8.") from error
+        return policy_parse(text)
 
 
 class PolicyView(APIView):
@@ -189,7 +199,7 @@ class PolicyView(APIView):
 
     permission_classes = [CanViewPolicyOrAdmin]
     renderer_classes = [renderers.JSONRenderer, YAMLRenderer]
-    parser_classes = [parsers.JSONParser, YAMLParser]
+    parser_classes = [StrictJSONParser, YAMLParser]
 
     @extend_schema(
         summary="Export the policy (JSON, or YAML with Accept: application/yaml)",

@@ -7,16 +7,19 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
+from governance.exceptions import ValidationFailed
 from governance.models import ACTION_KEY_RE, Decision
+from governance.paths import PathError, data_source_split
+from governance.services import person_key_from_address
 
 SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
-DATA_SOURCE_RE = re.compile(r"^[-a-zA-Z0-9_]+:\S.*$")
 PLUGIN_RE = re.compile(r"^[-a-zA-Z0-9_]+@[0-9A-Za-z][0-9A-Za-z.+_-]*$")
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:/+-]{1,200}$")
 
 
-class StrictSerializer(serializers.Serializer):
-    """Refuses fields it does not know: a typo must not silently drop a constraint."""
+class StrictFieldsMixin:
+    """Refuses fields it does not know: a typo (`always_aks`) must not silently drop a
+    constraint. Read-only fields are known, so sending back what a GET answered is fine."""
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
@@ -27,6 +30,32 @@ class StrictSerializer(serializers.Serializer):
         if unknown:
             raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         return super().to_internal_value(data)
+
+
+class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A plain serializer that refuses unknown fields."""
+
+
+class StrictModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """A model serializer that refuses unknown fields."""
+
+
+class DataSourceField(serializers.CharField):
+    """One data source, accepted only in normal form (see governance/paths.py)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 601)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            data_source_split(value)
+        except PathError as error:
+            raise serializers.ValidationError(
+                f"{error} Use connector:resource/path, e.g. crm:account/42."
+            ) from error
+        return value
 
 
 class ParamsField(serializers.JSONField):
@@ -51,7 +80,9 @@ class DecisionRequestSerializer(StrictSerializer):
         help_text="Idempotency key: the same runtime sending the same id gets the same decision.",
         error_messages={"invalid": "Use 1-200 characters among letters, digits and . _ : / + -"},
     )
-    on_behalf_of = serializers.EmailField(help_text="E-mail of the person the agent acts for.")
+    on_behalf_of = serializers.CharField(
+        max_length=254, help_text="E-mail of the person the agent acts for (plain ASCII)."
+    )
     profile = serializers.RegexField(SLUG_RE, max_length=100, help_text="Permission profile slug.")
     action = serializers.RegexField(
         ACTION_KEY_RE,
@@ -68,11 +99,7 @@ class DecisionRequestSerializer(StrictSerializer):
         help_text="Catalog slug of the connector the action changes (omit for reads).",
     )
     data_sources = serializers.ListField(
-        child=serializers.RegexField(
-            DATA_SOURCE_RE,
-            max_length=500,
-            error_messages={"invalid": "Use connector:resource/path, e.g. crm:account/42."},
-        ),
+        child=DataSourceField(),
         required=False,
         default=list,
         help_text="Data the action reads or changes, as connector:resource/path.",
@@ -89,6 +116,13 @@ class DecisionRequestSerializer(StrictSerializer):
     model = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     params = ParamsField(required=False, default=dict, help_text="The action's parameters.")
     rationale = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate_on_behalf_of(self, value):
+        """Canonicalised once, here at the edge (identity.email_canonical)."""
+        try:
+            return person_key_from_address(value)
+        except ValidationFailed as error:
+            raise serializers.ValidationError(error.message) from error
 
     def validate_data_sources(self, value):
         limit = settings.GOVERNANCE["MAX_DATA_SOURCES"]

@@ -42,8 +42,12 @@ def as_user(user) -> APIClient:
 def test_configuration_is_readable_by_overseeing_roles_only(
     request, policy, endpoint, persona, status
 ):
+    if endpoint == "/api/v1/runtimes" and persona in ("leader", "approver", "connector_owner"):
+        status = 403  # runtimes are for the roles that see the Runtimes page
     response = as_user(request.getfixturevalue(persona)).get(endpoint)
     assert response.status_code == status
+    if status == 403:
+        assert "results" not in response.json()
 
 
 @pytest.mark.parametrize("endpoint", READ_ENDPOINTS)

@@ -31,7 +31,7 @@ PROFILE = ProfilePolicy(
     status="active",
     revision=3,
     expires_at=None,
-    launcher_users=frozenset({"casey@corp.example"}),
+    launcher_users=frozenset({7}),  # casey's user id
     launcher_groups=frozenset({"Sales"}),
     action_types=("crm.read_record", "crm.update_record", "mail.send", "fin.modify", "ticket.*"),
     always_ask=(),
@@ -69,7 +69,7 @@ SNAPSHOT = PolicySnapshot(
 def proposal(**overrides) -> Proposal:
     base = dict(
         runtime_id=1,
-        on_behalf_of="Sam@Corp.example",
+        on_behalf_of="sam@corp.example",
         on_behalf_of_groups=frozenset({"Sales"}),
         profile="sales",
         action="crm.read_record",
@@ -132,7 +132,12 @@ def test_profile_expiring_later_is_still_usable():
 
 def test_launcher_named_by_email_may_launch_without_the_group():
     verdict = decide(
-        SNAPSHOT, proposal(on_behalf_of="CASEY@corp.example", on_behalf_of_groups=frozenset())
+        SNAPSHOT,
+        proposal(
+            on_behalf_of="casey@corp.example",
+            on_behalf_of_user_id=7,
+            on_behalf_of_groups=frozenset(),
+        ),
     )
     assert verdict.outcome is Outcome.ALLOW
     assert verdict.facts["launcher"] == "user"
@@ -265,3 +270,12 @@ def test_engine_module_does_not_import_django():
 def test_data_source_without_connector_and_resource_is_rejected(bad):
     with pytest.raises(ValueError):
         split_data_source(bad)
+
+
+def test_launcher_is_recognised_by_user_id_not_by_the_address_string():
+    """An address that reads like casey's but is not casey (no user id) is not a launcher."""
+    verdict = decide(
+        SNAPSHOT,
+        proposal(on_behalf_of="casey@corp.example", on_behalf_of_groups=frozenset()),
+    )
+    assert verdict.reason == "launcher_not_allowed"
