@@ -218,6 +218,8 @@ REST_FRAMEWORK = {
     # JSON only (the policy endpoint adds YAML), parsed strictly: see api/parsers.py.
     "DEFAULT_PARSER_CLASSES": ["governance.api.parsers.StrictJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Formats are negotiated by Accept only; `?format=` is the audit export's own parameter.
+    "URL_FORMAT_OVERRIDE": None,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -240,6 +242,10 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["governance.api.schema.hide_trailing_slash_aliases"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "governance.api.schema.add_error_responses",
+    ],
     # Several choice sets share field names ("kind", "status", "verdict"): name them.
     "ENUM_NAME_OVERRIDES": {
         "ItemKindEnum": "catalog.choices.ItemKind",

@@ -2,7 +2,9 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import JsonResponse
 from django.urls import include, path
+from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from governance import views
@@ -25,3 +27,26 @@ urlpatterns = [
     path("api/v1/", include("audit.api.urls")),
     path("api/v1/", include("catalog.api.urls")),
 ]
+
+
+def _api_aware(page_handler, status: int, code: str, detail: str, **extra):
+    """Pages answer errors with a page; the API answers them in its JSON shape."""
+
+    def handler(request, exception=None):
+        if request.path.startswith("/api/"):
+            return JsonResponse({"code": code, "detail": detail, **extra}, status=status)
+        if exception is None:
+            return page_handler(request)
+        return page_handler(request, exception)
+
+    return handler
+
+
+handler404 = _api_aware(defaults.page_not_found, 404, "not_found", "No such resource.")
+handler500 = _api_aware(
+    defaults.server_error,
+    503,
+    "internal_error",
+    "The console could not process this request; treat it as denied.",
+    outcome="deny",
+)

@@ -26,9 +26,11 @@ class CatalogVersionSerializer(serializers.ModelSerializer):
 
 
 class CatalogItemSerializer(serializers.ModelSerializer):
-    owner = serializers.EmailField(source="owner.email", default=None)
-    owning_group = serializers.CharField(source="owning_group.name", default=None)
-    pinned_version = serializers.CharField(source="pinned_version.version", default=None)
+    owner = serializers.EmailField(source="owner.email", default=None, allow_null=True)
+    owning_group = serializers.CharField(source="owning_group.name", default=None, allow_null=True)
+    pinned_version = serializers.CharField(
+        source="pinned_version.version", default=None, allow_null=True
+    )
     versions = CatalogVersionSerializer(many=True, read_only=True)
 
     class Meta:
@@ -89,6 +91,8 @@ class IntakeRequestSerializer(StrictModelSerializer):
         ]
 
     def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            return super().to_internal_value(data)  # "Send a JSON object."
         unknown = sorted(set(data) - {f for f, field in self.fields.items() if not field.read_only})
         if unknown:
             raise serializers.ValidationError(

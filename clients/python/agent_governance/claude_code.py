@@ -29,6 +29,7 @@ from typing import Any, TextIO
 
 from agent_governance.client import GovernanceClient
 from agent_governance.errors import GovernanceDenied
+from agent_governance.paths import data_source
 
 PATH_FIELDS = ("file_path", "notebook_path", "path")
 DEFAULT_MAPPING = Path(__file__).with_name("claude_code_mapping.toml")
@@ -46,14 +47,14 @@ def load_mapping(path: str | None) -> dict[str, Any]:
         return tomllib.load(handle)
 
 
-def _source(value: str, field: str, cwd: str) -> str:
+def _sources(value: str, field: str, cwd: str) -> list[str]:
     if field not in PATH_FIELDS:
-        return value
+        return [value]
     path = Path(value if os.path.isabs(value) else os.path.join(cwd, value)).resolve()
     root = Path(cwd).resolve()
     if path == root or root in path.parents:
-        return f"repo:{path.relative_to(root).as_posix() or '.'}"
-    return f"fs:{path.as_posix()}"
+        return data_source("repo", path.relative_to(root).as_posix())
+    return data_source("fs", path.as_posix())
 
 
 def map_tool(
@@ -67,8 +68,8 @@ def map_tool(
         action = (
             mapping.get("mcp", {}).get(server, {}).get("tools", {}).get(tool, f"{server}.{tool}")
         )
-        resource = tool_input.get("repo_path") or tool_input.get("path") or "*"
-        return Mapped(action, server, [f"{server}:{resource}"])
+        resource = tool_input.get("repo_path") or tool_input.get("path") or ""
+        return Mapped(action, server, data_source(server, str(resource)))
     rule = mapping.get("tools", {}).get(tool_name)
     if rule is None:
         return None
@@ -77,7 +78,7 @@ def map_tool(
         field = template.strip("{}")
         value = tool_input.get(field)
         if isinstance(value, str) and value:
-            sources.append(_source(value, field, cwd))
+            sources.extend(_sources(value, field, cwd))
     return Mapped(rule["action"], rule.get("connector"), sources)
 
 

@@ -44,6 +44,7 @@ from mcp.server.lowlevel import Server
 from agent_governance.client import GovernanceClient
 from agent_governance.errors import GovernanceDenied
 from agent_governance.models import Decision
+from agent_governance.paths import data_source
 
 DEFAULT_MAPPING = Path(__file__).with_name("mcp_gateway_mapping.toml")
 
@@ -160,14 +161,14 @@ class Gateway:
 
     async def _decide(self, route: Route, arguments: dict[str, Any]) -> Decision:
         action = self.action_of(route.connector, route.tool.name)
-        resource = arguments.get("repo_path") or arguments.get("path") or "*"
+        resource = arguments.get("repo_path") or arguments.get("path") or ""
         proposal = dict(
             request_id=f"mcp-{uuid.uuid4().hex}",
             on_behalf_of=self.on_behalf_of,
             profile=self.profile,
             action=action,
             connector=route.connector if self.writes(route.connector, route.tool.name) else None,
-            data_sources=[f"{route.connector}:{resource}"],
+            data_sources=data_source(route.connector, str(resource)),
             model=self.model,
             params=arguments,
             rationale=f"MCP tools/call {route.tool.name} on {route.connector} via the gateway.",
