@@ -36,7 +36,7 @@ demo: install
 
 ## demo-reset: forget the demo database (SQLite) so the next `make demo` starts over
 demo-reset:
-	rm -f db.sqlite3 db.sqlite3-wal db.sqlite3-shm .demo-token
+	rm -f db.sqlite3 db.sqlite3-wal db.sqlite3-shm .demo-token audit-witness.jsonl
 
 ## test: the whole suite (PostgreSQL-only tests skip on SQLite; set DATABASE_URL for them)
 test: install-dev

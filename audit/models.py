@@ -8,6 +8,9 @@ from django.utils import timezone
 from audit.choices import Category, EventType, RecommendationKind, RecommendationStatus
 from audit.sealing import event_content_hash
 
+# Version 2 of the content hash covers `recorded_at` and the version itself (see below).
+HASH_VERSION = 2
+
 
 class AppendOnlyError(Exception):
     """Raised on any attempt to change or remove an audit event through the ORM."""
@@ -31,7 +34,13 @@ class AuditEvent(models.Model):
     Written only by `audit.services.audit_event_record`. The seed's record fields come
     first; the actor is kept both as a foreign key and as text so that the record reads
     the same after the person or runtime is gone. On PostgreSQL a trigger refuses UPDATE,
-    DELETE and TRUNCATE of this table."""
+    DELETE and TRUNCATE of this table (only the retention purge role may delete sealed
+    rows, see migration 0011).
+
+    Every column is evidence: the keyed content hash covers all of them (HASHED_FIELDS)
+    except `id`, which the database assigns at insert and the seals bind to the content
+    hash, and `content_hash` itself. Events written before hash version 2 (migration 0010)
+    keep their version 1 hash, which does not cover `recorded_at`."""
 
     # The fields of the audit record, in the export's order.
     RECORD_FIELDS = (
@@ -45,8 +54,8 @@ class AuditEvent(models.Model):
         "plugin",
         "reversible",
     )
-    # Everything that the content hash covers (the id and the hash itself excepted).
-    HASHED_FIELDS = RECORD_FIELDS + (
+    # What a version 1 content hash covers (events written before migration 0010).
+    HASHED_FIELDS_V1 = RECORD_FIELDS + (
         "event_type",
         "outcome",
         "reason",
@@ -66,6 +75,14 @@ class AuditEvent(models.Model):
         "detail",
         "correlation_id",
     )
+    # What the current content hash covers: every column but the id and the hash itself.
+    HASHED_FIELDS = HASHED_FIELDS_V1 + ("recorded_at", "hash_version")
+    HASHED_FIELDS_BY_VERSION = {1: HASHED_FIELDS_V1, HASH_VERSION: HASHED_FIELDS}
+    # Columns outside the content hash, and why they need not be in it.
+    NOT_HASHED = {
+        "id": "assigned by the database at insert; each seal binds ids to content hashes",
+        "content_hash": "the hash itself",
+    }
 
     timestamp = models.DateTimeField(db_index=True)
     actor = models.CharField(
@@ -127,6 +144,11 @@ class AuditEvent(models.Model):
     # When the row was written (timestamp may be earlier, e.g. for a recorded history);
     # sealing waits a margin after this so that a late commit never lands in a sealed range.
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Which fields the content hash covers (HASHED_FIELDS_BY_VERSION). The database default
+    # lets bulk loaders that name their columns (bench/audit_bench.py) omit it.
+    hash_version = models.PositiveSmallIntegerField(
+        default=HASH_VERSION, db_default=HASH_VERSION, editable=False
+    )
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -162,11 +184,21 @@ class AuditEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit events are append-only; they cannot be deleted.")
 
-    def content(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in self.HASHED_FIELDS}
+    def content(self) -> dict[str, object] | None:
+        """The values the content hash covers, or None for an unknown hash version."""
+        return self.hashed_content({name: getattr(self, name) for name in self.HASHED_FIELDS})
+
+    @classmethod
+    def hashed_content(cls, values: dict[str, object]) -> dict[str, object] | None:
+        """From a row's values (`HASHED_FIELDS` at least), the ones its hash version covers."""
+        fields = cls.HASHED_FIELDS_BY_VERSION.get(values["hash_version"])  # type: ignore[arg-type]
+        return None if fields is None else {name: values[name] for name in fields}
 
     def compute_content_hash(self, key: str | None = None) -> str:
-        return event_content_hash(self.content(), key or settings.AUDIT_SIGNING_KEY)
+        content = self.content()
+        if content is None:
+            raise ValueError(f"Unknown audit hash version {self.hash_version!r}.")
+        return event_content_hash(content, key or settings.AUDIT_SIGNING_KEY)
 
 
 class AuditSealQuerySet(models.QuerySet):
@@ -214,13 +246,16 @@ class AuditSeal(models.Model):
 class AuditPurge(models.Model):
     """A retention purge: the sealed events up to a seal were removed on purpose.
 
-    Verification checks purged seals for their signature and chain only."""
+    Verification checks purged seals for their signature and chain only, so a purge record
+    is signed with the audit key (sealing.PurgeBody): a forged one, made to hide deleted
+    events, does not verify. On PostgreSQL only the purge role may insert one."""
 
     through_seal = models.ForeignKey(AuditSeal, on_delete=models.PROTECT, related_name="+")
     before = models.DateTimeField(help_text="Events older than this were eligible.")
     deleted = models.PositiveBigIntegerField()
     actor = models.CharField(max_length=300)
     created_at = models.DateTimeField(default=timezone.now)
+    signature = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["id"]

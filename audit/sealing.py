@@ -8,6 +8,8 @@
   order, and the previous seal's hash. A seal's own hash covers all of that; its signature
   is an HMAC of that hash with the same key. A removed or inserted event changes the ids or
   the count; an altered seal breaks its signature or the chain.
+- A retention purge record is signed the same way (PurgeBody), since verification skips
+  the events of purged seals.
 
 Canonical JSON (sorted keys, no spaces, UTF-8) makes every hash independent of dict order
 and of the database that stored the values."""
@@ -88,6 +90,32 @@ class SealBody:
                 "id_ranges": self.id_ranges,
                 "events_hash": self.events_hash,
                 "previous_hash": self.previous_hash,
+                "created_at": self.created_at.astimezone(UTC).isoformat(),
+            }
+        )
+
+
+@dataclass(frozen=True)
+class PurgeBody:
+    """What a retention purge's signature covers: which seal it ran through (by id and
+    hash), the date given, how many events it removed, who ran it and when. Verification
+    skips the events of purged seals, so an unsigned purge record would hide deletions."""
+
+    through_seal_id: int
+    through_seal_hash: str
+    before: datetime
+    deleted: int
+    actor: str
+    created_at: datetime
+
+    def hash(self) -> str:
+        return digest(
+            {
+                "through_seal_id": self.through_seal_id,
+                "through_seal_hash": self.through_seal_hash,
+                "before": self.before.astimezone(UTC).isoformat(),
+                "deleted": self.deleted,
+                "actor": self.actor,
                 "created_at": self.created_at.astimezone(UTC).isoformat(),
             }
         )

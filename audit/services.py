@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from audit.choices import EventType
 from audit.models import AuditEvent, AuditPurge, AuditSeal
-from audit.sealing import SealBody, events_hash, id_ranges, seal_signature
+from audit.sealing import PurgeBody, SealBody, events_hash, id_ranges, seal_signature
+from audit.witness import (
+    WitnessEntry,
+    WitnessError,
+    witness_appender,
+    witness_head,
+    witness_path,
+)
 from governance.middleware import current_correlation_id
 
 if TYPE_CHECKING:
@@ -183,9 +191,33 @@ def audit_config_change(
 
 
 # ---------------------------------------------------------------------------
-# Sealing and retention
+# Sealing, the witness and retention
 
 MAX_SEALS_PER_RUN = 200
+# The database role that alone may delete sealed events (migration 0011, README).
+PURGE_ROLE = "agc_audit_purger"
+
+
+class AuditIntegrityError(Exception):
+    """The log does not verify; the requested operation was refused."""
+
+
+class AuditForgedEventError(AuditIntegrityError):
+    """An event about to be sealed does not match its keyed hash. The events before it
+    were sealed (`seals`); nothing past it is sealed until someone looks."""
+
+    def __init__(self, event_id: int, seals: list[AuditSeal]):
+        self.event_id = event_id
+        self.seals = seals
+        sealed = f"sealed up to event #{seals[-1].last_event_id}" if seals else "sealed nothing"
+        super().__init__(
+            f"Event #{event_id} does not match its keyed hash: it was forged or changed. "
+            f"Sealing {sealed} and stopped before it; run `manage.py verify_audit`."
+        )
+
+
+class AuditPurgeNotPermitted(Exception):
+    """The database role the purge runs as may not delete sealed audit events."""
 
 
 def _lock_sealing() -> None:
@@ -202,42 +234,53 @@ def audit_seal_new_events(
     margin_seconds: int | None = None,
     max_events: int | None = None,
 ) -> list[AuditSeal]:
-    """Seal the events written since the last seal, in id order, in blocks.
+    """Seal the events written since the last seal, in id order, in blocks, then (after
+    commit) append the new seals to the witness.
 
     Only events recorded longer ago than the margin are sealed: an id is taken when a row
     is inserted but becomes visible at commit, so a young id may still be followed by an
-    older, not yet committed one. Idempotent: a second run finds nothing new."""
+    older, not yet committed one. Each event's keyed hash is checked first: a forged event
+    is never sealed (AuditForgedEventError names it). Refuses to seal at all when a seal
+    written to the witness is gone from the database. Idempotent."""
     config = settings.AUDIT_SEALING
     now = now or timezone.now()
     margin = config["MARGIN_SECONDS"] if margin_seconds is None else margin_seconds
     size = max_events or config["MAX_EVENTS_PER_SEAL"]
     cutoff = now - timedelta(seconds=margin)
     seals: list[AuditSeal] = []
+    forged_id = None
     with transaction.atomic():
         _lock_sealing()
         last = AuditSeal.objects.order_by("-id").first()
+        _check_witness_head()
         for _ in range(MAX_SEALS_PER_RUN):
-            pairs = _sealable(last.last_event_id if last else 0, cutoff, size)
-            if not pairs:
+            pairs, forged_id = _sealable(last.last_event_id if last else 0, cutoff, size)
+            if pairs:
+                last = _seal_create(pairs, previous=last, now=now)
+                seals.append(last)
+            if forged_id or not pairs:
                 break
-            last = _seal_create(pairs, previous=last, now=now)
-            seals.append(last)
+        transaction.on_commit(audit_witness_sync)
+    if forged_id:
+        raise AuditForgedEventError(forged_id, seals)
     return seals
 
 
-def _sealable(after_id: int, cutoff: datetime, size: int) -> list[tuple[int, str]]:
-    """The next up to `size` events after `after_id`, stopping at the first too young."""
-    rows = (
-        AuditEvent.objects.filter(id__gt=after_id)
-        .order_by("id")
-        .values_list("id", "content_hash", "recorded_at")[:size]
-    )
-    pairs = []
-    for event_id, content_hash, recorded_at in rows:
-        if recorded_at >= cutoff:
+def _sealable(
+    after_id: int, cutoff: datetime, size: int
+) -> tuple[list[tuple[int, str]], int | None]:
+    """The next up to `size` events after `after_id`, stopping at the first too young,
+    and the id of the first event whose keyed hash is wrong (sealing stops before it)."""
+    from audit.verification import content_valid, event_rows, signing_keys
+
+    keys, pairs = signing_keys(), []
+    for row in event_rows(after_id, limit=size):
+        if row["recorded_at"] >= cutoff:
             break
-        pairs.append((event_id, content_hash))
-    return pairs
+        if not content_valid(row, keys):
+            return pairs, row["id"]
+        pairs.append((row["id"], row["content_hash"]))
+    return pairs, None
 
 
 def _seal_create(pairs: list[tuple[int, str]], *, previous: AuditSeal | None, now) -> AuditSeal:
@@ -265,30 +308,98 @@ def _seal_create(pairs: list[tuple[int, str]], *, previous: AuditSeal | None, no
     )
 
 
+def _check_witness_head() -> None:
+    """The last seal written to the witness must still be in the database, unchanged;
+    otherwise a new chain would be sealed over deleted history, so refuse."""
+    path = witness_path()
+    try:
+        head = witness_head(path) if path else None
+    except (WitnessError, OSError) as error:
+        raise AuditIntegrityError(
+            f"The witness {path} cannot be read ({error}): sealing refused."
+        ) from error
+    if head is None:
+        return
+    found = AuditSeal.objects.filter(pk=head.seal_id).values_list("seal_hash", flat=True).first()
+    if found != head.seal_hash:
+        state = "is missing from the database" if found is None else "differs in the database"
+        raise AuditIntegrityError(
+            f"Seal #{head.seal_id}, the last one written to the witness, {state}: sealing "
+            "refused until the log is investigated (`manage.py verify_audit`)."
+        )
+
+
+def audit_witness_sync() -> int:
+    """Append to the witness every seal that the database has and the witness has not
+    (normally the ones just sealed; after a crash between commit and write, the ones
+    missed too). Each must be signed and follow the witness's last seal: a seal that does
+    not is never witnessed. Returns how many were written; 0 without a witness."""
+    path = witness_path()
+    if path is None:
+        return 0
+    try:
+        return _witness_write(path)
+    except (WitnessError, OSError) as error:
+        raise AuditIntegrityError(f"Cannot write the witness {path}: {error}") from error
+
+
+def _witness_write(path) -> int:
+    from audit.verification import seal_signed
+
+    with witness_appender(path) as (head, append):
+        previous = head.seal_hash if head else None
+        entries, refused = [], None
+        for seal in AuditSeal.objects.filter(id__gt=head.seal_id if head else 0).order_by("id"):
+            if not seal_signed(seal) or previous not in (None, seal.previous_hash):
+                refused = seal
+                break
+            entries.append(_witness_entry(seal))
+            previous = seal.seal_hash
+        append(entries)
+    if refused is not None:
+        raise AuditIntegrityError(
+            f"Seal #{refused.pk} is not signed or does not follow the last witnessed seal; "
+            "it was not written to the witness (`manage.py verify_audit`)."
+        )
+    return len(entries)
+
+
+def _witness_entry(seal: AuditSeal) -> WitnessEntry:
+    return WitnessEntry(
+        seal_id=seal.pk,
+        last_event_id=seal.last_event_id,
+        seal_hash=seal.seal_hash,
+        created_at=seal.created_at.astimezone(UTC).isoformat(),
+    )
+
+
 def audit_purge(*, before: datetime, actor: Any) -> AuditPurge | None:
     """Remove sealed events older than `before`, whole seals at a time, oldest first.
 
     Never touches unsealed events; refuses to purge evidence that fails verification
     (that would hide tampering); keeps the seals, so the chain still verifies; records
-    the purge (an AuditPurge row and an audit event). Returns None if nothing qualified."""
-    from audit.verification import seal_problems
-
+    the purge (a signed AuditPurge row and an audit event). Returns None if nothing
+    qualified. On PostgreSQL the delete runs as the purge role (`_purge_postgresql`)."""
     with transaction.atomic():
         _lock_sealing()
         done = AuditPurge.objects.aggregate(last=Max("through_seal_id"))["last"] or 0
         seals = _purgeable_seals(done, before)
         if not seals:
             return None
-        for seal in seals:
-            problems = seal_problems(seal)
-            if problems:
-                raise AuditIntegrityError(
-                    f"Seal #{seal.pk} does not verify ({problems[0].message}); nothing was purged."
-                )
-        deleted = _delete_events(seals[0].first_event_id, seals[-1].last_event_id)
-        purge = AuditPurge.objects.create(
-            through_seal=seals[-1], before=before, deleted=deleted, actor=actor_label(actor)
+        _check_purgeable(seals)
+        body = PurgeBody(
+            through_seal_id=seals[-1].pk,
+            through_seal_hash=seals[-1].seal_hash,
+            before=before,
+            deleted=sum(seal.event_count for seal in seals),
+            actor=actor_label(actor),
+            created_at=timezone.now(),
         )
+        signature = seal_signature(body.hash(), settings.AUDIT_SIGNING_KEY)
+        if connection.vendor == "postgresql":
+            purge = _purge_postgresql(body, signature)
+        else:
+            purge = _purge_orm(seals[0].first_event_id, body, signature)
         audit_event_record(
             event_type=EventType.AUDIT_PURGED,
             actor=actor,
@@ -297,14 +408,10 @@ def audit_purge(*, before: datetime, actor: Any) -> AuditPurge | None:
                 "through_seal": seals[-1].pk,
                 "first_event_id": seals[0].first_event_id,
                 "last_event_id": seals[-1].last_event_id,
-                "deleted": deleted,
+                "deleted": purge.deleted,
             },
         )
     return purge
-
-
-class AuditIntegrityError(Exception):
-    """The log does not verify; the requested operation was refused."""
 
 
 def _purgeable_seals(after_seal_id: int, before: datetime) -> list[AuditSeal]:
@@ -320,16 +427,92 @@ def _purgeable_seals(after_seal_id: int, before: datetime) -> list[AuditSeal]:
     return eligible
 
 
-def _delete_events(first_id: int, last_id: int) -> int:
-    """The one DELETE the append-only guard lets through: raw SQL, and on PostgreSQL a
-    transaction-local switch that the trigger checks (it ends with the transaction)."""
+def _check_purgeable(seals: list[AuditSeal]) -> None:
+    """Every seal to purge, and each of its events, verifies; no event was inserted between
+    them (so the number of rows the purge removes is exactly the number sealed)."""
+    from audit.verification import MIN_ID, seal_problems
+
+    previous = AuditSeal.objects.filter(pk__lt=seals[0].pk).order_by("-pk").first()
+    after_id = previous.last_event_id if previous else MIN_ID
+    for seal in seals:
+        problems = seal_problems(seal, after_id=after_id)
+        if problems:
+            raise AuditIntegrityError(
+                f"Seal #{seal.pk} does not verify ({problems[0].message}); nothing was purged."
+            )
+        after_id = seal.last_event_id
+
+
+def _purge_orm(first_id: int, body: PurgeBody, signature: str) -> AuditPurge:
+    """SQLite: the one DELETE the model's append-only guard lets through, raw SQL."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL agc.audit_purge = 'on'")
         cursor.execute(
-            "DELETE FROM audit_auditevent WHERE id >= %s AND id <= %s", [first_id, last_id]
+            "DELETE FROM audit_auditevent WHERE id >= %s AND id <= %s",
+            [first_id, _seal_last_id(body.through_seal_id)],
         )
-        deleted = cursor.rowcount
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL agc.audit_purge = 'off'")
-    return deleted
+        if cursor.rowcount != body.deleted:
+            raise AuditIntegrityError(
+                f"The purge found {cursor.rowcount} events where {body.deleted} were sealed; "
+                "nothing was purged."
+            )
+    return AuditPurge.objects.create(
+        through_seal_id=body.through_seal_id,
+        before=body.before,
+        deleted=body.deleted,
+        actor=body.actor,
+        created_at=body.created_at,
+        signature=signature,
+    )
+
+
+def _seal_last_id(seal_id: int) -> int:
+    return AuditSeal.objects.values_list("last_event_id", flat=True).get(pk=seal_id)
+
+
+PURGE_SQL = "SELECT audit_purge_through_seal(%s, %s, %s, %s, %s, %s)"
+
+
+def _purge_postgresql(body: PurgeBody, signature: str) -> AuditPurge:
+    """PostgreSQL: call the purge function (SECURITY DEFINER, owned by the purge role),
+    which deletes the events and writes the purge record; only members of the purge role
+    may call it, and the trigger lets no other role delete an event.
+
+    With AUDIT_PURGE_DATABASE_URL the call runs on its own connection, as the purge role's
+    login, and commits before this transaction does: if the audit event below then failed
+    to commit, the purge would still be recorded (AuditPurge) and verify."""
+    params = [
+        body.through_seal_id,
+        body.before,
+        body.deleted,
+        body.actor,
+        body.created_at,
+        signature,
+    ]
+    url = settings.AUDIT_PURGE_DATABASE_URL
+    try:
+        if url:
+            with psycopg.connect(url) as purge_connection:
+                purge_connection.execute(PURGE_SQL, params)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(PURGE_SQL, params)
+    except (DatabaseError, psycopg.Error) as error:
+        raise _purge_error(error, url) from error
+    return AuditPurge.objects.get(through_seal_id=body.through_seal_id)
+
+
+def _purge_error(error: Exception, url: str) -> Exception:
+    """The database's refusal in words an operator can act on."""
+    cause = error if isinstance(error, psycopg.Error) else error.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate == "42501":  # insufficient_privilege
+        where = "AUDIT_PURGE_DATABASE_URL" if url else "the application's DATABASE_URL"
+        return AuditPurgeNotPermitted(
+            f"The database role of {where} may not purge audit events: only members of "
+            f"the {PURGE_ROLE} role may. Set AUDIT_PURGE_DATABASE_URL to a login role that "
+            f'is a member of {PURGE_ROLE} (README, "Database roles"). '
+            f"The database said: {str(cause).strip()}"
+        )
+    if isinstance(cause, psycopg.OperationalError):
+        return AuditPurgeNotPermitted(f"Cannot connect as the purge role: {str(cause).strip()}")
+    return AuditIntegrityError(f"The purge was refused: {str(cause or error).strip()}")

@@ -1,15 +1,24 @@
 """Celery tasks of the audit log."""
 
+import logging
+
 from celery import shared_task
 
-from audit.services import audit_seal_new_events
+from audit.services import AuditIntegrityError, audit_seal_new_events
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task
 def seal_audit_events() -> int:
     """Seal the events written since the last run (beat, every minute). Never on the
-    decision path; idempotent."""
-    return len(audit_seal_new_events())
+    decision path; idempotent. A forged event or a seal gone from the database stops the
+    sealing: logged as an error (and, once events wait too long, `verify_audit` fails)."""
+    try:
+        return len(audit_seal_new_events())
+    except AuditIntegrityError as error:
+        logger.error("Audit sealing stopped: %s", error)
+        raise
 
 
 @shared_task

@@ -49,6 +49,19 @@ AUDIT_SEALING = {
     # commits late never lands inside an already sealed range.
     "MARGIN_SECONDS": env.int("AUDIT_SEAL_MARGIN_SECONDS", default=60),
 }
+# Each seal's hash is also appended to this JSON Lines file, outside the database, so that
+# deleting the newest seals is detected. Keep it where the database's users cannot rewrite
+# it. The local try-out writes one next to its SQLite file; production sets its own (the
+# deploy check warns when it is unset).
+AUDIT_WITNESS_PATH = env.str(
+    "AUDIT_WITNESS_PATH", default=str(BASE_DIR / "audit-witness.jsonl") if DEBUG else ""
+)
+# Verification fails when an event is still not sealed this long after it was written.
+AUDIT_MAX_UNSEALED_MINUTES = env.int("AUDIT_MAX_UNSEALED_MINUTES", default=60)
+# The retention purge connects as a member of the agc_audit_purger database role (README,
+# "Database roles"); empty: the purge runs on the application's own connection, which
+# works only where that role may purge (a superuser, as in tests).
+AUDIT_PURGE_DATABASE_URL = env.str("AUDIT_PURGE_DATABASE_URL", default="")
 if not DEBUG:
     for _name, _value in (("SECRET_KEY", SECRET_KEY), ("AUDIT_SIGNING_KEY", AUDIT_SIGNING_KEY)):
         if len(_value) < 32:

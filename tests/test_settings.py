@@ -29,6 +29,7 @@ KEYS = {
     "SECRET_KEY": "k" * 20 + "production-like-key-for-the-check-0123456789",
     "AUDIT_SIGNING_KEY": "a" * 20 + "production-like-audit-key-0123456789abcdef",
 }
+WITNESS = {"AUDIT_WITNESS_PATH": "/var/lib/agc/audit-witness.jsonl"}
 
 
 def test_deploy_check_is_clean_with_debug_off():
@@ -42,9 +43,15 @@ def test_deploy_check_is_clean_with_debug_off():
         SESSION_COOKIE_SECURE="1",
         CSRF_COOKIE_SECURE="1",
         **KEYS,
+        **WITNESS,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_deploy_check_warns_when_no_audit_witness_is_configured():
+    result = manage("check", "--deploy", DEBUG="0", AUDIT_WITNESS_PATH="", **KEYS)
+    assert "audit.W001" in result.stderr + result.stdout
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "AUDIT_SIGNING_KEY"])

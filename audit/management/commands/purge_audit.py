@@ -1,5 +1,9 @@
 """manage.py purge_audit --before DATE: retention. Removes sealed events older than DATE
-(whole seals only), keeps the seals so the chain still verifies, records the purge."""
+(whole seals only), keeps the seals so the chain still verifies, records the purge.
+
+On PostgreSQL the delete runs as the agc_audit_purger database role: set
+AUDIT_PURGE_DATABASE_URL to a login that is a member of it (README, "Database roles");
+the application's own role is refused, with a message saying so."""
 
 from datetime import datetime, time
 
@@ -7,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from audit.services import AuditIntegrityError, audit_purge
+from audit.services import AuditIntegrityError, AuditPurgeNotPermitted, audit_purge
 from governance.management.commands._actor import command_actor
 
 
@@ -42,7 +46,7 @@ class Command(BaseCommand):
             raise CommandError("--before is in the future; nothing that recent can be purged.")
         try:
             purge = audit_purge(before=moment, actor=command_actor(actor))
-        except AuditIntegrityError as error:
+        except (AuditIntegrityError, AuditPurgeNotPermitted) as error:
             raise CommandError(str(error)) from error
         if purge is None:
             self.stdout.write("Nothing to purge: no whole sealed block is older than that date.")

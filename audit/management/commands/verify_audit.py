@@ -1,6 +1,7 @@
-"""manage.py verify_audit: verify the audit chain from the first seal.
+"""manage.py verify_audit: verify the whole audit log (see audit/verification.py).
 
-Exit status 0 when intact, 1 when something fails (the first failure is named by id)."""
+Exit status 0 when intact, 1 when something fails (the first failure is named by id).
+Warnings (no witness configured, seals not witnessed yet) do not fail the check."""
 
 import sys
 
@@ -10,7 +11,7 @@ from audit.verification import audit_verify
 
 
 class Command(BaseCommand):
-    help = "Verify every seal and sealed event; exit 0 if intact, 1 otherwise."
+    help = "Verify every seal and event, and the seals against the witness; exit 0 if intact."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -24,6 +25,10 @@ class Command(BaseCommand):
             f"{report.purged_seals} seal(s) purged by retention; "
             f"{report.unsealed} event(s) not sealed yet."
         )
+        if report.witness:
+            self.stdout.write(f"{report.witnessed} seal(s) match the witness {report.witness}.")
+        for warning in report.warnings:
+            self.stdout.write(self.style.WARNING(f"Warning: {warning}"))
         if report.intact:
             self.stdout.write(self.style.SUCCESS("The audit log is intact."))
             return
