@@ -161,3 +161,9 @@ def test_runtime_history_is_for_the_roles_that_see_runtimes(
     client.force_login(request.getfixturevalue(persona))
     response = client.get(f"/audit/history/governance.agentruntime/{policy.runtime.pk}/")
     assert response.status_code == status
+
+
+def test_an_unreadable_audit_cursor_is_a_400(auditor, pending):
+    response = as_user(auditor).get("/api/v1/audit/events?cursor=CcC%C3%94")
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"cursor": ["Invalid cursor."]}

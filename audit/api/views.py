@@ -28,6 +28,13 @@ class NewestFirst(CursorPagination):
     max_page_size = 1000
     page_size_query_param = "page_size"
 
+    def decode_cursor(self, request):
+        """A cursor that cannot be read is bad input (400), not a missing page (404)."""
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound as error:
+            raise exceptions.ValidationError({"cursor": ["Invalid cursor."]}) from error
+
 
 class AuditEventListView(generics.ListAPIView):
     """The audit log, newest first, with the same filters as the page (query parameters)."""
