@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,46 +16,54 @@ from approvals.models import ApprovalRequest, ApprovalVote
 from approvals.notifications import ESCALATED, NEW_REQUEST
 from approvals.permissions import vote_refusal
 from approvals.webhooks import webhook_delivery_queue
-from audit.choices import EventType
+from audit.choices import EventType, OutboxTopic
+from audit.models import OutboxMessage
+from audit.outbox import outbox_message_add, outbox_message_build
 from audit.sealing import digest
 from audit.services import SYSTEM, audit_event_record
 from governance import engine
 from governance.api.parsers import JSONRejected, json_value_check
 from governance.choices import DecisionStatus
 from governance.exceptions import ApplicationError, Conflict, PermissionDenied, ValidationFailed
-from governance.models import ActionType, Decision
+from governance.models import Decision
+from governance.selectors import Routing
 
 # Refusals that are about the person (403) rather than the request's state (409).
 _FORBIDDEN_CODES = {"own_request", "not_in_group"}
 
 
-def approval_request_create(
-    *, decision: Decision, verdict: engine.Verdict, now: datetime
-) -> ApprovalRequest:
-    """Route a pending decision to its approver group, with expiry and SLA."""
-    group, _ = Group.objects.get_or_create(name=verdict.approver_group)
-    action_type = ActionType.objects.filter(key=decision.action).first()
+def approval_request_build(
+    *,
+    decision: Decision,
+    verdict: engine.Verdict,
+    group_id: int,
+    routing: Routing | None,
+    now: datetime,
+) -> tuple[ApprovalRequest, OutboxMessage]:
+    """Route a pending decision to its approver group, with expiry and SLA, and the
+    e-mail to that group: both unsaved, for the decision's own single write (the e-mail
+    leaves through the outbox, never from the decision path)."""
     ttl = timedelta(minutes=verdict.approval_ttl_minutes)
-    sla_minutes = action_type.approval_sla_minutes if action_type else None
+    sla_minutes = routing.sla_minutes if routing else None
     sla = timedelta(minutes=sla_minutes) if sla_minutes else ttl / 2
-    approval = ApprovalRequest.objects.create(
+    approval = ApprovalRequest(
         decision=decision,
-        group=group,
-        escalation_group=action_type.escalation_group if action_type else None,
+        group_id=group_id,
+        escalation_group_id=routing.escalation_group_id if routing else None,
         approvals_needed=verdict.approvals_needed,
         created_at=now,
         expires_at=now + ttl,
         sla_due_at=now + min(sla, ttl),
     )
-    _notify_on_commit(approval.pk, NEW_REQUEST)
-    return approval
+    notification = outbox_message_build(
+        topic=OutboxTopic.APPROVAL_NOTIFY, now=now, reason=NEW_REQUEST
+    )
+    return approval, notification
 
 
-def _notify_on_commit(approval_id: int, reason: str) -> None:
-    """E-mail is slow and external: it leaves the decision path, after commit."""
-    from approvals.tasks import notify_approvers
-
-    transaction.on_commit(lambda: notify_approvers.delay(approval_id, reason))
+def _notify(approval_id: int, reason: str) -> None:
+    """E-mail is slow and external: an outbox message, sent after commit by a worker."""
+    outbox_message_add(topic=OutboxTopic.APPROVAL_NOTIFY, approval_id=approval_id, reason=reason)
 
 
 def _validate_edited_params(edited_params: Any) -> dict | None:
@@ -269,7 +276,7 @@ def approval_request_escalate(approval_id: int, *, now: datetime | None = None) 
                 "sla_due_at": approval.sla_due_at.isoformat(),
             },
         )
-        _notify_on_commit(approval.pk, ESCALATED)
+        _notify(approval.pk, ESCALATED)
     return True
 
 

@@ -73,3 +73,9 @@ class RecommendationStatus(models.TextChoices):
     OPEN = "open", "Open"
     APPLIED = "applied", "Applied"
     DISMISSED = "dismissed", "Dismissed"
+
+
+class OutboxTopic(models.TextChoices):
+    """What an outbox message asks for (see audit/outbox.py)."""
+
+    APPROVAL_NOTIFY = "approval.notify", "Notify approvers"

@@ -5,7 +5,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.choices import Category, EventType, RecommendationKind, RecommendationStatus
+from audit.choices import Category, EventType, OutboxTopic, RecommendationKind, RecommendationStatus
 from audit.sealing import event_content_hash
 
 # Version 2 of the content hash covers `recorded_at` and the version itself (see below).
@@ -120,6 +120,10 @@ class AuditEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        # Every index is paid by every insert; these two would only serve the PROTECT
+        # check when a person or runtime is deleted (they are deactivated or revoked).
+        # The log's "actor" filter uses the (actor, id) index of the text label.
+        db_index=False,
     )
     actor_runtime = models.ForeignKey(
         "governance.AgentRuntime",
@@ -127,6 +131,7 @@ class AuditEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # see actor_user
     )
     object_type = models.CharField(max_length=100, blank=True)
     object_id = models.CharField(max_length=100, blank=True)
@@ -376,3 +381,35 @@ class QuarterlySignOff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quarter} signed by {self.signed_by}"
+
+
+class OutboxMessage(models.Model):
+    """Work that must happen after a commit and must not be lost (an approver's e-mail):
+    written in the same transaction as the change that asks for it, delivered by the
+    periodic `deliver_outbox` task, retried with backoff until it succeeds or gives up.
+
+    Nothing slow or external runs on the decision path: it writes one of these instead of
+    talking to a broker, so a broker that is down delays notifications, never decisions."""
+
+    topic = models.CharField(max_length=40, choices=OutboxTopic.choices)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    available_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # The worker's claim: undelivered messages that are due, oldest first.
+            models.Index(
+                fields=["available_at", "id"],
+                name="outbox_due",
+                condition=models.Q(delivered_at__isnull=True, failed_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"outbox #{self.pk} {self.topic}"

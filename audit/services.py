@@ -102,6 +102,33 @@ def audit_event_record(
     `decision` fills the record fields from the decision; `target` names the configured
     object a configuration event is about. Any record field may be given explicitly
     (`outcome=`, `reason=`, `approval=`, ...) and then wins over the decision's value."""
+    event = audit_event_build(
+        event_type=event_type,
+        actor=actor,
+        timestamp=timestamp,
+        decision=decision,
+        target=target,
+        changes=changes,
+        detail=detail,
+        **fields,
+    )
+    event.save()
+    return event
+
+
+def audit_event_build(
+    *,
+    event_type: EventType,
+    actor: Any,
+    timestamp: datetime | None = None,
+    decision: Decision | None = None,
+    target: models.Model | None = None,
+    changes: dict | None = None,
+    detail: dict | None = None,
+    **fields: Any,
+) -> AuditEvent:
+    """The event `audit_event_record` would write, unsaved, with its content hash: for
+    the decision path, which writes it in the same single statement as the decision."""
     columns: dict[str, Any] = decision_columns(decision) if decision is not None else {}
     columns.update(fields)
     columns.update(_actor_columns(actor))
@@ -119,7 +146,7 @@ def audit_event_record(
         correlation_id=columns.pop("correlation_id", None) or current_correlation_id(),
         **columns,
     )
-    event.save()
+    event.content_hash = event.compute_content_hash()
     return event
 
 

@@ -31,3 +31,12 @@ def refresh_rollups() -> int:
     days = rollups_refresh()
     recommendations_refresh()
     return len(days)
+
+
+@shared_task
+def deliver_outbox() -> int:
+    """Send what changes left in the outbox (approvers' e-mails), retrying failures with
+    backoff (beat, every ten seconds). Safe to run in several workers at once."""
+    from audit.outbox import outbox_deliver
+
+    return outbox_deliver()

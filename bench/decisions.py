@@ -37,8 +37,10 @@ PLUGIN = "sales-outreach@2.1.0"
 MODEL = "claude-sonnet-4-5"
 
 # The kinds of request, the outcome each must get, and their share of the mix (in tenths).
-EXPECTED = {"read": "allow", "send": "pending", "out_of_scope": "deny"}
+# "floor" is the read's body sent to the bare floor view, which answers {"outcome": "floor"}.
+EXPECTED = {"read": "allow", "send": "pending", "out_of_scope": "deny", "floor": "floor"}
 MIX = ("read",) * 8 + ("send", "out_of_scope")
+FLOOR_PATH = "/bench/floor"
 
 
 def proposal(kind: str, n: int) -> dict:
@@ -49,7 +51,7 @@ def proposal(kind: str, n: int) -> dict:
         "plugin": PLUGIN,
         "model": MODEL,
     }
-    if kind == "read":
+    if kind in ("read", "floor"):
         account = 1000 + n % 5000
         return base | {
             "profile": "account-summary",
@@ -109,7 +111,13 @@ class ClientResult:
 
 
 def run_client(
-    index: int, clients: int, port: int, token: str, start_at: float, stop_at: float
+    index: int,
+    clients: int,
+    port: int,
+    token: str,
+    start_at: float,
+    stop_at: float,
+    mix: tuple[str, ...] = MIX,
 ) -> ClientResult:
     """One agent: requests back to back on one keep-alive connection until stop_at."""
     result = ClientResult()
@@ -125,12 +133,12 @@ def run_client(
         began = time.monotonic()
         if began >= stop_at:
             break
-        kind = MIX[position % len(MIX)]
+        kind = mix[position % len(mix)]
         position += 1
         n += clients
         body = json.dumps(proposal(kind, n))
         try:
-            connection.request("POST", PATH, body, headers)
+            connection.request("POST", FLOOR_PATH if kind == "floor" else PATH, body, headers)
             response = connection.getresponse()
             payload = response.read()
         except (OSError, http.client.HTTPException) as exc:
@@ -173,6 +181,7 @@ def drive(
     token: str,
     warmup: float,
     duration: float,
+    mix: tuple[str, ...] = MIX,
     at_window: Callable[[str], None] = lambda edge: None,
 ) -> ClientResult:
     """Run `clients` agents (threads or processes) and merge what they saw.
@@ -184,7 +193,7 @@ def drive(
     lead = 0.2 if mode == "threads" else 2.0
     start_at = time.monotonic() + lead + warmup
     stop_at = start_at + duration
-    args = (clients, port, token, start_at, stop_at)
+    args = (clients, port, token, start_at, stop_at, mix)
     merged = ClientResult()
     if mode == "threads":
         results = [ClientResult() for _ in range(clients)]

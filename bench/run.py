@@ -32,11 +32,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from decisions import EXPECTED, MIX, ClientResult, drive, percentile  # noqa: E402
+from decisions import ClientResult, drive, percentile  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
-DB = "agc_bench"
+# A database of this run's own (never one another job might share); only it is dropped.
+DB = f"agc_bench_{os.getpid()}"
 PG = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB}"
 RESULTS = ROOT / "bench" / "results" / "decisions.json"
@@ -48,6 +49,11 @@ OTHER_CPU_WARNING = 15
 PGBENCH_SETUP = (
     "DROP SCHEMA IF EXISTS pgbench_single CASCADE; CREATE SCHEMA pgbench_single; "
     "CREATE TABLE pgbench_single.event (id bigserial PRIMARY KEY, payload text NOT NULL, "
+    "created_at timestamptz NOT NULL DEFAULT now())"
+)
+# The floor view's table (bench/floor_urls.py), in the benchmark database.
+FLOOR_TABLE = (
+    "CREATE TABLE bench_floor (id bigserial PRIMARY KEY, request_id text NOT NULL, "
     "created_at timestamptz NOT NULL DEFAULT now())"
 )
 PGBENCH_SCRIPT = "INSERT INTO pgbench_single.event (payload) VALUES ('decision');\n"
@@ -63,7 +69,7 @@ def random_key(length: int = 50) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-def app_env(static_root: Path, notifications: str) -> dict[str, str]:
+def app_env(static_root: Path) -> dict[str, str]:
     """Production-like settings: DEBUG off, keys generated now and never written down."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_"))}
     env.update(
@@ -83,15 +89,8 @@ def app_env(static_root: Path, notifications: str) -> dict[str, str]:
         # Approver e-mails are rendered but go nowhere (never to the terminal or a server).
         EMAIL_URL="dummymail://",
     )
-    if notifications == "queued":
-        # As in production, a pending decision hands its e-mail to a Celery broker on
-        # commit; here the broker is kombu's in-process memory transport and no worker
-        # consumes it, so the e-mail costs this path an enqueue and nothing more.
-        env.update(CELERY_BROKER_URL="memory://localhost/", CELERY_TASK_ALWAYS_EAGER="0")
-    else:
-        # No broker (the out-of-the-box configuration): tasks run inline after commit,
-        # inside the request that made the pending decision.
-        env.update(CELERY_BROKER_URL="", CELERY_TASK_ALWAYS_EAGER="1")
+    # No broker: nothing on the decision path talks to one (e-mails go to the outbox).
+    env.update(CELERY_BROKER_URL="", CELERY_TASK_ALWAYS_EAGER="1")
     return env
 
 
@@ -149,12 +148,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def gunicorn_command(port: int, workers: int, threads: int) -> list[str]:
+def gunicorn_command(port: int, workers: int, threads: int, app: str) -> list[str]:
     return [
         PYTHON,
         "-m",
         "gunicorn",
-        "governance.wsgi:application",
+        app,
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -317,43 +316,89 @@ def summarise(result: ClientResult, duration: float) -> dict:
     every = sorted(x for values in result.latencies.values() for x in values)
     if not every:
         sys.exit(
-            "No decision completed inside the measured window. "
+            "No request completed inside the measured window. "
             f"Errors: {result.errors} {result.error_samples}"
         )
-    by_kind = {}
-    for kind, values in result.latencies.items():
-        values.sort()
-        by_kind[kind] = {
-            "expected_outcome": EXPECTED[kind],
-            "count": len(values),
-            "p50_ms": round(percentile(values, 0.50) * 1000, 2) if values else None,
-            "p99_ms": round(percentile(values, 0.99) * 1000, 2) if values else None,
-        }
     return {
-        "decisions": len(every),
-        "decisions_per_second": round(len(every) / duration, 1),
+        "count": len(every),
+        "per_second": round(len(every) / duration, 1),
         "p50_ms": round(percentile(every, 0.50) * 1000, 2),
         "p99_ms": round(percentile(every, 0.99) * 1000, 2),
         "mean_ms": round(statistics.fmean(every) * 1000, 2),
-        "max_ms": round(every[-1] * 1000, 2),
         "errors": result.errors,
         "error_samples": result.error_samples,
         "unexpected_outcomes": result.unexpected,
         "outcomes": dict(sorted(result.outcomes.items())),
-        "by_kind": by_kind,
         "answers_whole_run": result.sent,
     }
 
 
+# The phases of one run, in order: the floor before and after the three kinds of decision,
+# so that a drift of the machine during the run shows up as two different floors.
+PHASES = (
+    ("floor", ("floor",)),
+    ("allow", ("read",)),
+    ("deny", ("out_of_scope",)),
+    ("pending", ("send",)),
+    ("floor again", ("floor",)),
+)
+
+
+def measure(args, *, app: str, mix: tuple[str, ...], token: str, env: dict) -> dict:
+    """Start gunicorn on `app`, drive it with one kind of request, stop it; the figures."""
+    port = free_port()
+    command = gunicorn_command(port, args.workers, args.threads, app)
+    chdir = ROOT / "bench" if app.startswith("floor") else ROOT
+    env = {**env, "PYTHONPATH": str(ROOT)} if app.startswith("floor") else env
+    counters_before = database_counters()
+    server = subprocess.Popen(command, cwd=chdir, env=env)  # noqa: S603
+    try:
+        wait_until_healthy(server, port)
+        sampler = CpuSampler(server.pid)
+        result = drive(
+            mode=args.loadgen,
+            clients=args.clients,
+            port=port,
+            token=token,
+            warmup=args.warmup,
+            duration=args.duration,
+            mix=mix,
+            at_window=sampler,
+        )
+    finally:
+        stop(server)
+    # Backends flush their statistics when they exit, i.e. once gunicorn has stopped.
+    time.sleep(0.5)
+    counters_after = database_counters()
+    figures = summarise(result, args.duration)
+    answered = max(result.sent, 1)
+    figures["per_request"] = {
+        key: round((counters_after[key] - counters_before[key]) / answered, 2)
+        for key in counters_before
+    }
+    cpu = sampler.report()
+    figures["cpu"] = cpu
+    if cpu:
+        rate = figures["per_second"]
+        figures["cpu_ms"] = {n: round(10 * cpu[n] / rate, 3) for n in ("gunicorn", "postgres")}
+    return figures
+
+
+def count_queries(env: dict, token: str) -> dict:
+    """Queries per decision of each kind, counted in-process on the bench's database."""
+    output = run([PYTHON, "bench/count_queries.py", token], env=env)
+    return json.loads(output.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description="Decision API throughput under gunicorn against PostgreSQL, compared "
-        "with pgbench single-row INSERT commits."
+        description="Decision API throughput under gunicorn against PostgreSQL, for allow, "
+        "deny and pending, against a bare floor view under the same gunicorn."
     )
-    parser.add_argument("--duration", type=float, default=20, help="measured seconds (20)")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent agents (8)")
+    parser.add_argument("--duration", type=float, default=15, help="seconds per phase (15)")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent agents (16)")
     parser.add_argument("--warmup", type=float, default=3, help="seconds before measuring (3)")
-    parser.add_argument("--skip-pgbench", action="store_true", help="decisions only")
+    parser.add_argument("--pgbench", action="store_true", help="also run pgbench's INSERT")
     parser.add_argument(
         "--workers", type=int, default=2, help="gunicorn worker processes (2: one per core)"
     )
@@ -369,189 +414,98 @@ def main() -> None:
         default="threads",
         help="clients as threads of this process or as one process each (threads)",
     )
-    parser.add_argument(
-        "--notifications",
-        choices=["queued", "inline"],
-        default="queued",
-        help="approver e-mails of pending decisions: queued to a Celery broker as in "
-        "production (an in-memory one here), or inline as without a broker (queued)",
-    )
+    parser.add_argument("--keep-database", action="store_true", help="do not drop it after")
     args = parser.parse_args()
-    # Interrupted or terminated, the `finally` below still stops gunicorn: SIGTERM becomes
-    # SystemExit, and SIGINT works even when a shell started us in the background.
+    # Interrupted or terminated, the `finally` blocks still stop gunicorn and drop the
+    # database: SIGTERM becomes SystemExit, and SIGINT works in the background too.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if args.duration <= 0 or args.clients < 1 or args.warmup < 0 or args.workers < 1:
         parser.error("--duration and --clients must be positive, --warmup not negative")
 
     cores = os.cpu_count() or 1
-    worker_class = "gthread" if args.threads > 1 else "sync"
     with tempfile.TemporaryDirectory(prefix="agc-bench-static-") as static_root:
-        env = app_env(Path(static_root), args.notifications)
+        env = app_env(Path(static_root))
         print(f"Preparing {DB}: migrate, demo people and policy, runtime {RUNTIME}…", flush=True)
-        token = prepare_database(env)
-        counters_before = database_counters()
-        port = free_port()
-        server = subprocess.Popen(  # noqa: S603
-            gunicorn_command(port, args.workers, args.threads), cwd=ROOT, env=env
-        )
         try:
-            wait_until_healthy(server, port)
-            print(
-                f"gunicorn on 127.0.0.1:{port}: {args.workers} {worker_class} worker(s)"
-                f" × {args.threads} thread(s). Driving POST /api/v1/decisions with"
-                f" {args.clients} clients ({args.loadgen}): {args.warmup:g} s warm-up,"
-                f" then {args.duration:g} s measured…",
-                flush=True,
-            )
-            sampler = CpuSampler(server.pid)
-            outcome = drive(
-                mode=args.loadgen,
-                clients=args.clients,
-                port=port,
-                token=token,
-                warmup=args.warmup,
-                duration=args.duration,
-                at_window=sampler,
-            )
+            token = prepare_database(env)
+            psql(FLOOR_TABLE)
+            queries = count_queries(env, token)
+            phases = {}
+            for name, mix in PHASES:
+                app = (
+                    "floor_wsgi:application" if mix == ("floor",) else "governance.wsgi:application"
+                )
+                print(f"  {name}: {args.clients} clients, {args.duration:g} s…", flush=True)
+                phases[name] = measure(args, app=app, mix=mix, token=token, env=env)
+            pgbench = pgbench_inserts(args.clients, args.duration) if args.pgbench else None
         finally:
-            stop(server)
-        # Backends flush their statistics when they exit, i.e. once gunicorn has stopped.
-        time.sleep(0.5)
-        counters_after = database_counters()
-
-    decisions = summarise(outcome, args.duration)
-    answered = max(outcome.sent, 1)
-    database = {
-        key: round((counters_after[key] - counters_before[key]) / answered, 2)
-        for key in counters_before
-    }
-    pgbench = None
-    if not args.skip_pgbench:
-        print(
-            f"pgbench: single-row INSERT commits, {args.clients} clients, "
-            f"{max(1, round(args.duration))} s…",
-            flush=True,
-        )
-        pgbench = pgbench_inserts(args.clients, args.duration)
-    report(
-        args=args,
-        cores=cores,
-        worker_class=worker_class,
-        decisions=decisions,
-        per_decision=database,
-        cpu=sampler.report(),
-        pgbench=pgbench,
-        sample=outcome.sample,
-    )
+            if not args.keep_database:
+                run(["dropdb", *PG, "--if-exists", "--force", DB])
+    report(args=args, cores=cores, phases=phases, queries=queries, pgbench=pgbench)
 
 
-def report(*, args, cores, worker_class, decisions, per_decision, cpu, pgbench, sample) -> None:
-    ratio = decisions["decisions_per_second"] / pgbench["inserts_per_second"] if pgbench else None
-    mix = {kind: MIX.count(kind) / len(MIX) for kind in EXPECTED}
-    keepalive = (
-        "; sync workers close it after every answer, so clients reconnect"
-        if worker_class == "sync"
-        else ", kept alive"
-    )
+def report(*, args, cores, phases, queries, pgbench) -> None:
+    floor = statistics.fmean([phases["floor"]["per_second"], phases["floor again"]["per_second"]])
+    worker_class = "gthread" if args.threads > 1 else "sync"
     lines = [
         "",
         "Decision API benchmark — POST /api/v1/decisions, PostgreSQL, gunicorn, DEBUG off",
-        f"  server           gunicorn governance.wsgi:application, {args.workers} {worker_class}"
-        f" worker(s) × {args.threads} thread(s), CONN_MAX_AGE=600",
-        f"  load             {args.clients} clients ({args.loadgen}, one HTTP/1.1 connection"
-        f" each{keepalive}),"
-        f" {args.warmup:g} s warm-up, {args.duration:g} s measured;"
-        f" mix {mix['read']:.0%} allow / {mix['send']:.0%} pending / {mix['out_of_scope']:.0%}"
-        f" deny; approver e-mails {args.notifications}",
-        f"  caveat           one {cores}-core machine: the load generator, gunicorn and"
-        " PostgreSQL (and pgbench) share the same cores",
+        f"  server   gunicorn, {args.workers} {worker_class} worker(s) × {args.threads}"
+        f" thread(s), persistent connections; {args.clients} clients ({args.loadgen}),"
+        f" {args.warmup:g} s warm-up + {args.duration:g} s per phase",
+        "  floor    POST /bench/floor under the same gunicorn, settings and slim middleware:"
+        " parse the same JSON, commit one single-row INSERT",
+        f"  machine  {cores} cores shared by the load generator, gunicorn and PostgreSQL",
         "",
-        f"  decisions/s      {decisions['decisions_per_second']:10.1f}"
-        f"   ({decisions['decisions']} decisions; outcomes {decisions['outcomes']})",
-        f"  p50 latency      {decisions['p50_ms']:10.2f} ms",
-        f"  p99 latency      {decisions['p99_ms']:10.2f} ms",
-        f"  errors           {decisions['errors']:10d}   (non-2xx or failed requests, whole run)",
+        f"  {'phase':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'÷ floor':>9}"
+        f"{'CPU ms':>9}{'PG ms':>8}{'commits':>9}{'queries':>9}{'errors':>8}",
     ]
-    if decisions["unexpected_outcomes"]:
+    kinds = {"allow": "read", "deny": "out_of_scope", "pending": "send"}
+    for name, figures in phases.items():
+        cpu = figures.get("cpu_ms") or {}
+        ratio = figures["per_second"] / floor if name in kinds else None
+        query = queries.get(kinds.get(name, ""), "")
         lines.append(
-            f"  UNEXPECTED       {decisions['unexpected_outcomes']:10d}   answers whose"
-            " outcome is not the one the mix expects (check the policy)"
+            f"  {name:<12}{figures['per_second']:>9.1f}{figures['p50_ms']:>9.2f}"
+            f"{figures['p99_ms']:>9.2f}{(f'{ratio:.2f}' if ratio else '—'):>9}"
+            f"{cpu.get('gunicorn', float('nan')):>9.2f}{cpu.get('postgres', float('nan')):>8.2f}"
+            f"{figures['per_request']['commits']:>9.2f}{query!s:>9}{figures['errors']:>8}"
         )
-    for sample_error in decisions["error_samples"]:
-        lines.append(f"    e.g. {sample_error}")
+        if figures["unexpected_outcomes"]:
+            lines.append(f"    UNEXPECTED outcomes: {figures['outcomes']} (check the policy)")
+        for sample in figures["error_samples"]:
+            lines.append(f"    e.g. {sample}")
+        other = (figures.get("cpu") or {}).get("other", 0)
+        if other > OTHER_CPU_WARNING:
+            lines.append(f"    WARNING: other processes used {other:.0f}% CPU: skewed figures")
+    lines.append(f"  (a replay of a request_id costs {queries.get('replay')} queries)")
     if pgbench:
-        lines += [
-            f"  pgbench INSERT/s {pgbench['inserts_per_second']:10.1f}   (single-row INSERT"
-            f" commits/s, {pgbench['clients']} clients, same database)",
-            f"  ratio            {ratio:10.4f}   (decisions/s ÷ INSERT commits/s:"
-            f" 1 decision ≈ {1 / ratio:.0f} single-row commits)",
-        ]
-    else:
-        lines.append("  pgbench          skipped (--skip-pgbench)")
+        lines.append(
+            f"  pgbench single-row INSERT commits: {pgbench['inserts_per_second']:.1f}/s"
+            " (C client, no HTTP: the database's own ceiling)"
+        )
+    ratios = {k: phases[k]["per_second"] / floor for k in kinds}
     lines += [
         "",
-        "  per kind         "
-        + "; ".join(
-            f"{kind} {v['count']} p50 {v['p50_ms']} ms p99 {v['p99_ms']} ms"
-            for kind, v in decisions["by_kind"].items()
-        ),
-        "  per decision     "
-        f"{per_decision['commits']:.2f} PostgreSQL transactions, "
-        f"{per_decision['rows_inserted']:.2f} rows inserted, "
-        f"{per_decision['rollbacks']:.2f} rollbacks (pg_stat_database, whole run)",
+        "  ratio decisions ÷ floor: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items())
+        + f"  (targets: allow and deny ≥ 0.50, pending ≥ 0.35; floor {floor:.1f}/s)",
     ]
-    if cpu:
-        lines.append(
-            "  CPU in window    "
-            + ", ".join(f"{name} {value:.0f}%" for name, value in cpu.items())
-            + f" (100% = one core; {cores} cores = {100 * cores}%)"
-        )
-        rate = decisions["decisions_per_second"]
-        cpu_ms = {name: 10 * cpu[name] / rate for name in ("gunicorn", "postgres")}
-        lines.append(
-            f"  CPU/decision     gunicorn {cpu_ms['gunicorn']:.2f} ms, postgres"
-            f" {cpu_ms['postgres']:.2f} ms (steadier than decisions/s when 'other' is high)"
-        )
-        if cpu["other"] > OTHER_CPU_WARNING:
-            lines.append(
-                f"  WARNING          other processes used {cpu['other']:.0f}% CPU during the"
-                " window: the figures above are skewed; run again on a quiet machine"
-            )
     print("\n".join(lines), flush=True)
-
     result = {
-        "benchmark": "POST /api/v1/decisions",
+        "benchmark": "POST /api/v1/decisions against a floor view",
         "machine": {"cores": cores, "python": platform.python_version()},
-        "settings": {
-            "duration_s": args.duration,
-            "warmup_s": args.warmup,
-            "clients": args.clients,
-            "loadgen": args.loadgen,
-            "gunicorn": {
-                "workers": args.workers,
-                "worker_class": worker_class,
-                "threads": args.threads,
-            },
-            "notifications": args.notifications,
-            "mix": mix,
-        },
-        "decisions": decisions,
-        "per_decision": per_decision,
-        "cpu_percent_of_one_core": cpu,
-        "cpu_ms_per_decision": {
-            name: round(10 * cpu[name] / decisions["decisions_per_second"], 3)
-            for name in ("gunicorn", "postgres", "load generator")
-        }
-        if cpu
-        else None,
+        "settings": vars(args),
+        "floor_per_second": floor,
+        "phases": phases,
+        "queries_per_decision": queries,
+        "ratios": ratios,
         "pgbench": pgbench,
-        "ratio": round(ratio, 5) if ratio else None,
-        "sample_answer_keys": sorted(sample) if sample else None,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\n  written to {RESULTS.relative_to(ROOT)}")
+    print(f"  written to {RESULTS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -6,4 +6,5 @@ class GovernanceConfig(AppConfig):
     verbose_name = "Governance policy"
 
     def ready(self) -> None:
+        from governance import signals  # noqa: F401  (policy cache invalidation)
         from governance.api import schema  # noqa: F401  (registers the OpenAPI extension)

@@ -25,6 +25,20 @@ class ValidationFailed(ApplicationError):
     code = "invalid"
 
 
+class Unauthenticated(ApplicationError):
+    """The credentials are not (or no longer) valid."""
+
+    status_code = 401
+    code = "invalid_token"
+
+
+class UnsupportedMediaType(ApplicationError):
+    """A body in a format this endpoint does not read."""
+
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class PermissionDenied(ApplicationError):
     """A visible object on which this person may not do this."""
 

@@ -422,7 +422,10 @@ class Decision(models.Model):
     expired -> executed / failed / skipped, or allowed / denied at once."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    runtime = models.ForeignKey(AgentRuntime, on_delete=models.PROTECT, related_name="decisions")
+    # No index of its own: the unique (runtime, request_id) index starts with it.
+    runtime = models.ForeignKey(
+        AgentRuntime, on_delete=models.PROTECT, related_name="decisions", db_index=False
+    )
     request_id = models.CharField(max_length=200)
     request_fingerprint = models.CharField(max_length=64)
     # The canonical address (identity.email_key) and, where it belongs to a user, that

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db.models import Prefetch, Q, QuerySet
 
 from catalog.choices import VersionReviewState
@@ -132,28 +133,120 @@ def policy_snapshot_build() -> tuple[PolicySnapshot, str]:
             return snapshot, token
 
 
-_snapshot_lock = threading.Lock()
-_cached: tuple[PolicySnapshot, str] | None = None
+@dataclass(frozen=True)
+class RuntimeEntry:
+    """What the decision path needs of an agent runtime, read once per policy revision."""
+
+    id: int
+    name: str
+    active: bool
+    token_hash: str
+
+    def as_model(self) -> AgentRuntime:
+        """A stand-in carrying the id, name and token hash (for foreign keys and labels)."""
+        runtime = AgentRuntime(id=self.id, name=self.name, token_hash=self.token_hash)
+        runtime._state.adding = False
+        return runtime
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Where a pending decision of one action type goes, besides the engine's verdict."""
+
+    escalation_group_id: int | None
+    sla_minutes: int | None
+
+
+@dataclass(frozen=True)
+class PolicyCache:
+    """Everything the decision path reads, built once per policy revision and held per
+    process: the engine's snapshot, the runtimes by token hash, the people by canonical
+    address, the groups by name and each action type's routing.
+
+    Every change that matters bumps the revision (configuration services; token rotation,
+    revocation and callbacks; people, groups and memberships through governance.signals),
+    and the decision's write verifies the revision token (see decision_store), so a stale
+    cache costs a retry, never a decision on an older policy."""
+
+    snapshot: PolicySnapshot
+    token: str
+    runtimes: Mapping[str, RuntimeEntry]
+    people: Mapping[str, Person]
+    group_ids: Mapping[str, int]
+    routing: Mapping[str, Routing]
+
+    def person(self, key: str) -> Person:
+        return self.people.get(key) or Person(key)
+
+
+def _runtimes() -> dict[str, RuntimeEntry]:
+    rows = AgentRuntime.objects.values_list("token_hash", "id", "name", "revoked_at")
+    return {h: RuntimeEntry(i, name, revoked is None, h) for h, i, name, revoked in rows}
+
+
+def _routing() -> dict[str, Routing]:
+    rows = ActionType.objects.values_list("key", "escalation_group_id", "approval_sla_minutes")
+    return {key: Routing(group, sla) for key, group, sla in rows}
+
+
+def policy_cache_build() -> PolicyCache:
+    """Read the configuration, the runtimes and the people (see policy_snapshot_build for
+    how the revision label is kept honest)."""
+    while True:
+        snapshot, token = policy_snapshot_build()
+        cache = PolicyCache(
+            snapshot=snapshot,
+            token=token,
+            runtimes=MappingProxyType(_runtimes()),
+            people=MappingProxyType(_people(User.objects.exclude(email_key=""))),
+            group_ids=MappingProxyType(dict(Group.objects.values_list("name", "id"))),
+            routing=MappingProxyType(_routing()),
+        )
+        if policy_revision_current()[1] == token:
+            return cache
+
+
+_cache_lock = threading.Lock()
+_cached: PolicyCache | None = None
+
+
+def policy_cache_get(*, verify: bool = True) -> PolicyCache:
+    """The per-process cache for the current revision.
+
+    `verify=True` costs one primary-key read (the revision token) and rebuilds after a
+    change in any process; `verify=False` trusts the cache as it is and is for callers that
+    verify the token themselves when they write (the decision path)."""
+    cached = _cached
+    if cached is not None and not verify:
+        return cached
+    token = policy_revision_current()[1] if cached is not None else None
+    if cached is not None and cached.token == token:
+        return cached
+    return _rebuild(token)
+
+
+def policy_cache_refresh(stale: PolicyCache) -> PolicyCache:
+    """A cache newer than `stale` (whose token a write found outdated)."""
+    return _rebuild(policy_revision_current()[1], stale=stale)
+
+
+def _rebuild(token: str | None, stale: PolicyCache | None = None) -> PolicyCache:
+    global _cached
+    with _cache_lock:
+        current = _cached
+        if current is not None and current is not stale and current.token == token:
+            return current  # another thread rebuilt it while we waited
+        _cached = policy_cache_build()
+        return _cached
 
 
 def policy_snapshot_get() -> PolicySnapshot:
-    """The snapshot for the current revision, cached per process.
-
-    Costs one primary-key read per call; the snapshot is rebuilt only after a
-    configuration change bumped the revision (in any process)."""
-    global _cached
-    _, token = policy_revision_current()
-    cached = _cached
-    if cached is not None and cached[1] == token:
-        return cached[0]
-    with _snapshot_lock:
-        if _cached is None or _cached[1] != token:
-            _cached = policy_snapshot_build()
-        return _cached[0]
+    """The engine's snapshot for the current revision (one primary-key read)."""
+    return policy_cache_get().snapshot
 
 
 def policy_snapshot_clear() -> None:
-    """Forget the cached snapshot (tests)."""
+    """Forget the cached policy (tests)."""
     global _cached
     _cached = None
 
@@ -170,9 +263,11 @@ class Person:
 
 def people_by_key(keys: Iterable[str]) -> dict[str, Person]:
     """The known people among these canonical addresses, in one query."""
-    rows = User.objects.filter(email_key__in=set(keys)).values_list(
-        "email_key", "id", "is_active", "groups__name"
-    )
+    return _people(User.objects.filter(email_key__in=set(keys)))
+
+
+def _people(users: QuerySet[User]) -> dict[str, Person]:
+    rows = users.values_list("email_key", "id", "is_active", "groups__name")
     found: dict[str, tuple[int, set[str]]] = {}
     for key, user_id, active, group in rows:
         _, groups = found.setdefault(key, (user_id, set()))

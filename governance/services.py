@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,13 +17,19 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from audit.choices import EventType
 from audit.sealing import digest
-from audit.services import SystemActor, audit_config_change, audit_event_record, audit_snapshot
+from audit.services import (
+    SystemActor,
+    audit_config_change,
+    audit_event_build,
+    audit_event_record,
+    audit_snapshot,
+)
 from governance import engine
 from governance.choices import (
     EXECUTABLE_STATUSES,
@@ -30,7 +37,8 @@ from governance.choices import (
     DecisionStatus,
     OutcomeStatus,
 )
-from governance.exceptions import Conflict, PermissionDenied, ValidationFailed
+from governance.decision_store import DecisionRows, StalePolicy, decision_rows_write
+from governance.exceptions import Conflict, PermissionDenied, Unauthenticated, ValidationFailed
 from governance.identity import IdentityError, email_canonical
 from governance.models import (
     ActionType,
@@ -43,7 +51,7 @@ from governance.models import (
     UserToken,
 )
 from governance.permissions import can_manage_policy
-from governance.selectors import person_get, policy_snapshot_get
+from governance.selectors import PolicyCache, policy_cache_get, policy_cache_refresh
 from governance.tokens import RUNTIME_TOKEN, USER_TOKEN, token_issue
 
 # ---------------------------------------------------------------------------
@@ -258,6 +266,9 @@ def runtime_token_rotate(runtime: AgentRuntime, *, actor: Any) -> str:
             event_type=EventType.RUNTIME_TOKEN_ISSUED,
             actor=actor,
             target=runtime,
+            # The decision path authenticates from the cached policy: the old token must
+            # stop working everywhere at once, so the revision moves on.
+            policy_revision=policy_revision_bump(),
             detail={"token_prefix": issued.prefix, "rotated": True},
         )
     return issued.plaintext
@@ -302,6 +313,7 @@ def runtime_callback_set(runtime: AgentRuntime, *, actor: Any, url: str) -> str:
             event_type=EventType.RUNTIME_CALLBACK_SET,
             actor=actor,
             target=runtime,
+            policy_revision=policy_revision_bump(),
             changes={"before": before, "after": {"callback_url": url}},
         )
     return secret
@@ -405,73 +417,121 @@ def decision_create(
 ) -> tuple[Decision, bool]:
     """Decide one proposed action and record it. Returns (decision, created).
 
+    Reads nothing on the way: the runtime, the person and the policy come from the
+    per-process policy cache, and the write (decision_store) succeeds only if the policy
+    revision is still the cache's; when it moved on, the decision is made again on the
+    fresh policy, so no decision is made on a policy older than the one committed before
+    it began. The decision, its audit event and (when pending) its approval request and
+    the approvers' e-mail are written together; nothing slow happens on this path.
+
     Idempotent on (runtime, request_id): a repeat of the same request returns the first
-    decision and records nothing; a different request under a used id is a Conflict.
-    The decision, its audit event and (when pending) its approval request commit
-    together; notifications are queued on commit, never sent on this path."""
-    params = params or {}
-    data_sources = list(data_sources)
-    person = person_get(person_key_from_address(on_behalf_of))
-    proposal_fields = {
-        "on_behalf_of": person.key,
-        "profile": profile,
-        "action": action,
-        "connector": connector or "",
-        "data_sources": data_sources,
-        "plugin": plugin or "",
-        "model": model,
-        "params": params,
-        "rationale": rationale,
-    }
-    fingerprint = digest(proposal_fields)
-    # No SELECT for a repeated request_id first: the unique constraint catches it below,
-    # which keeps the common case (a new request) one query shorter.
+    decision and records nothing; a different request under a used id is a Conflict."""
+    request = _DecisionRequest(
+        request_id=request_id,
+        on_behalf_of=person_key_from_address(on_behalf_of),
+        profile=profile,
+        action=action,
+        connector=connector or "",
+        data_sources=list(data_sources),
+        plugin=plugin or "",
+        model=model,
+        params=params or {},
+        rationale=rationale,
+    )
     now = now or timezone.now()
-    snapshot = policy_snapshot_get()
+    cache = policy_cache_get(verify=False)
+    for _ in range(DECISION_ATTEMPTS):
+        _runtime_still_active(cache, runtime)
+        rows = _decision_rows(cache, runtime, request, now)
+        try:
+            if decision_rows_write(rows, token=cache.token):
+                return rows.decision, True
+        except StalePolicy:
+            cache = policy_cache_refresh(cache)
+            continue
+        existing = Decision.objects.select_related("approval_request").filter(
+            runtime_id=runtime.pk, request_id=request_id
+        )
+        return _decision_replay(existing.get(), rows.decision.request_fingerprint), False
+    raise StalePolicy("The policy kept changing while deciding; try again.")
+
+
+# A decision is made again on a fresh policy when the revision moved on before its write;
+# past this many attempts in a row (a storm of configuration changes) the request fails
+# closed (503).
+DECISION_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class _DecisionRequest:
+    """What the agent asked, canonical: `on_behalf_of` is the person's canonical key."""
+
+    request_id: str
+    on_behalf_of: str
+    profile: str
+    action: str
+    connector: str
+    data_sources: list[str]
+    plugin: str
+    model: str
+    params: dict
+    rationale: str
+
+    def fingerprint(self) -> str:
+        fields = {k: v for k, v in asdict(self).items() if k != "request_id"}
+        return digest(fields)
+
+
+def _runtime_still_active(cache: PolicyCache, runtime: AgentRuntime) -> None:
+    """The token the runtime authenticated with still belongs to it, unrevoked (a decision
+    made again on a fresh policy re-checks: a rotation or revocation may be why)."""
+    entry = cache.runtimes.get(runtime.token_hash)
+    if entry is None or entry.id != runtime.pk or not entry.active:
+        raise Unauthenticated("This runtime's token is no longer valid.", code="invalid_token")
+
+
+def _decision_rows(
+    cache: PolicyCache, runtime: AgentRuntime, request: _DecisionRequest, now: datetime
+) -> DecisionRows:
+    from approvals.services import approval_request_build
+
+    person = cache.person(request.on_behalf_of)
     verdict = engine.decide(
-        snapshot,
+        cache.snapshot,
         engine.Proposal(
             runtime_id=runtime.pk,
             on_behalf_of=person.key,
             on_behalf_of_groups=person.groups,
             on_behalf_of_user_id=person.user_id,
-            profile=profile,
-            action=action,
+            profile=request.profile,
+            action=request.action,
             now=now,
-            connector=connector or None,
-            data_sources=tuple(data_sources),
-            plugin=plugin or None,
+            connector=request.connector or None,
+            data_sources=tuple(request.data_sources),
+            plugin=request.plugin or None,
         ),
     )
-    decision = Decision(
-        runtime=runtime,
-        request_id=request_id,
-        request_fingerprint=fingerprint,
-        on_behalf_of=person.key,
-        on_behalf_of_user_id=person.user_id,
-        profile_slug=profile,
-        action=action,
-        connector=connector or "",
-        data_sources=data_sources,
-        plugin=plugin or "",
-        model=model,
-        params=params,
-        params_digest=params_digest(params),
-        rationale=rationale,
-        policy_revision=snapshot.revision,
-        created_at=now,
+    decision = _decision_from(request, verdict, runtime, person, cache, now)
+    rows = DecisionRows(
+        decision=decision,
+        event=audit_event_build(
+            event_type=EventType.DECISION_MADE,
+            actor=runtime,
+            decision=decision,
+            timestamp=now,
+            outcome=decision.outcome,
+            detail={"message": decision.message, "facts": decision.facts},
+        ),
     )
-    try:
-        with transaction.atomic():
-            _decision_write(decision, verdict, now=now)
-    except IntegrityError:
-        # A repeat of an earlier request, or the same request twice at once: the first
-        # insert won; answer with its decision.
-        existing = Decision.objects.filter(runtime=runtime, request_id=request_id).first()
-        if existing is None:
-            raise
-        return _decision_replay(existing, fingerprint), False
-    return decision, True
+    if verdict.outcome is engine.Outcome.PENDING:
+        rows.approval, rows.notification = approval_request_build(
+            decision=decision,
+            verdict=verdict,
+            group_id=_group_id(cache, verdict.approver_group),
+            routing=cache.routing.get(request.action),
+            now=now,
+        )
+    return rows
 
 
 _STATUS_OF_OUTCOME = {
@@ -481,32 +541,52 @@ _STATUS_OF_OUTCOME = {
 }
 
 
-def _decision_write(decision: Decision, verdict: engine.Verdict, *, now: datetime) -> None:
-    from approvals.services import approval_request_create
-
-    decision.outcome = verdict.outcome.value
-    decision.status = _STATUS_OF_OUTCOME[verdict.outcome]
-    decision.reason = verdict.reason.value
-    decision.message = verdict.message
-    decision.impact = verdict.impact or ""
-    decision.reversible = verdict.reversible
-    decision.facts = dict(verdict.facts)
-    decision.profile_revision = verdict.facts.get("profile_revision")
-    if verdict.outcome is engine.Outcome.ALLOW:
-        decision.approval = "auto"
-    if verdict.outcome is not engine.Outcome.PENDING:
-        decision.resolved_at = now
-    decision.save(force_insert=True)
-    if verdict.outcome is engine.Outcome.PENDING:
-        approval_request_create(decision=decision, verdict=verdict, now=now)
-    audit_event_record(
-        event_type=EventType.DECISION_MADE,
-        actor=decision.runtime,
-        decision=decision,
-        timestamp=now,
-        outcome=decision.outcome,
-        detail={"message": decision.message, "facts": decision.facts},
+def _decision_from(
+    request: _DecisionRequest,
+    verdict: engine.Verdict,
+    runtime: AgentRuntime,
+    person,
+    cache: PolicyCache,
+    now: datetime,
+) -> Decision:
+    outcome = verdict.outcome
+    return Decision(
+        runtime=runtime,
+        request_id=request.request_id,
+        request_fingerprint=request.fingerprint(),
+        on_behalf_of=person.key,
+        on_behalf_of_user_id=person.user_id,
+        profile_slug=request.profile,
+        action=request.action,
+        connector=request.connector,
+        data_sources=request.data_sources,
+        plugin=request.plugin,
+        model=request.model,
+        params=request.params,
+        params_digest=params_digest(request.params),
+        rationale=request.rationale,
+        policy_revision=cache.snapshot.revision,
+        created_at=now,
+        outcome=outcome.value,
+        status=_STATUS_OF_OUTCOME[outcome],
+        reason=verdict.reason.value,
+        message=verdict.message,
+        impact=verdict.impact or "",
+        reversible=verdict.reversible,
+        facts=dict(verdict.facts),
+        profile_revision=verdict.facts.get("profile_revision"),
+        approval="auto" if outcome is engine.Outcome.ALLOW else "",
+        resolved_at=None if outcome is engine.Outcome.PENDING else now,
     )
+
+
+def _group_id(cache: PolicyCache, name: str) -> int:
+    """The approver group's id from the cache; a group named by the settings but not yet
+    created is created now (which bumps the revision: the write then retries)."""
+    group_id = cache.group_ids.get(name)
+    if group_id is None:
+        group_id = Group.objects.get_or_create(name=name)[0].pk
+    return group_id
 
 
 def _decision_replay(existing: Decision, fingerprint: str) -> Decision:

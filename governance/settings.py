@@ -144,8 +144,30 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    _db = DATABASES["default"]
+    _options = _db.setdefault("OPTIONS", {})
+    # Server-side parameter binding lets psycopg prepare the statements a worker repeats
+    # (the decision's one write statement above all) after a few executions.
+    _options.setdefault("server_side_binding", env_bool("DB_SERVER_SIDE_BINDING", True))
+    # ...and prepares a statement on its fifth execution in a connection (0: never, e.g.
+    # behind a transaction-pooling PgBouncer older than 1.21).
+    _prepare = env.int("DB_PREPARE_THRESHOLD", default=5)
+    _options.setdefault("prepare_threshold", _prepare or None)
+    _pool_size = env.int("DB_POOL_MAX_SIZE", default=0)
+    if _pool_size:
+        # psycopg_pool inside each process (Django 5.1+): for threaded workers; a sync
+        # worker serves one request at a time and keeps one persistent connection instead.
+        _options["pool"] = {
+            "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+            "max_size": _pool_size,
+            "timeout": env.int("DB_POOL_TIMEOUT", default=10),
+        }
+        _db["CONN_MAX_AGE"] = 0
+    else:
+        _db.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # No "SELECT 1" before every request: a connection the server dropped fails that one
+    # request (the decision path answers 503, a deny), and Django discards it afterwards.
+    _db.setdefault("CONN_HEALTH_CHECKS", env_bool("CONN_HEALTH_CHECKS", False))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "governance.User"
 
@@ -289,6 +311,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     "seal-audit-events": {"task": "audit.tasks.seal_audit_events", "schedule": 60.0},
+    "deliver-outbox": {"task": "audit.tasks.deliver_outbox", "schedule": 10.0},
     "refresh-rollups": {"task": "audit.tasks.refresh_rollups", "schedule": 300.0},
     "expire-approvals": {"task": "approvals.tasks.expire_approvals", "schedule": 60.0},
     "escalate-approvals": {"task": "approvals.tasks.escalate_approvals", "schedule": 60.0},

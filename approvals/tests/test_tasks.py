@@ -11,6 +11,7 @@ from approvals.notifications import approval_notify
 from approvals.services import approval_vote_cast
 from approvals.tasks import escalate_approvals, expire_approvals
 from audit.models import AuditEvent
+from audit.tasks import deliver_outbox
 from governance.models import Decision
 from governance.tests.factories import GroupFactory, UserFactory
 
@@ -52,18 +53,17 @@ def escalation_group(policy):
 
 
 def test_past_its_sla_a_request_is_escalated_and_the_approvers_reminded(
-    escalation_group, make_pending, approver, django_capture_on_commit_callbacks
+    escalation_group, make_pending, approver
 ):
     lead = UserFactory(username="lena", groups=["Sales leads"])
-    with django_capture_on_commit_callbacks(execute=True):
-        pending = make_pending("send")
+    pending = make_pending("send")
+    deliver_outbox()
     mail.outbox.clear()
-    with (
-        time_machine.travel(pending.sla_due_at + timedelta(seconds=1)),
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    with time_machine.travel(pending.sla_due_at + timedelta(seconds=1)):
         assert escalate_approvals() == 1
         assert escalate_approvals() == 0
+        assert not mail.outbox  # the reminder waits in the outbox, off the request path
+        assert deliver_outbox() == 1
     pending.refresh_from_db()
     assert pending.escalated_at is not None
     event = AuditEvent.objects.get(event_type="approval_escalated")
@@ -88,8 +88,11 @@ def test_new_request_mails_the_routed_group_with_the_rationale_not_the_params(
     make_pending, approver, second_approver, requester, policy, django_capture_on_commit_callbacks
 ):
     policy.approvers.user_set.add(requester)  # the requester is in the group too
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True) as queued:
         pending = make_pending("send", params={"to": "x@y.example", "api_key": "sk-secret-123"})
+    assert not queued and not mail.outbox  # nothing on the decision path: an outbox row
+    assert deliver_outbox() == 1
+    assert deliver_outbox() == 0  # delivered once
     recipients = sorted(m.to[0] for m in mail.outbox)
     assert recipients == ["alex@corp.example", "blake@corp.example"]  # not sam
     message = mail.outbox[0]

@@ -31,7 +31,10 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _fresh_policy_cache():
     """Each test starts without a cached policy snapshot (its data is rolled back)."""
+    from governance.api.decision_endpoint import last_used_forget
+
     policy_snapshot_clear()
+    last_used_forget()
     yield
     policy_snapshot_clear()
 
