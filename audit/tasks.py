@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from audit.services import audit_seal_new_events
+from audit.services import audit_refusals_flush, audit_seal_new_events
 
 
 @shared_task
@@ -22,3 +22,10 @@ def refresh_rollups() -> int:
     days = rollups_refresh()
     recommendations_refresh()
     return len(days)
+
+
+@shared_task
+def flush_refusal_counts() -> int:
+    """Write the counts of refused requests (bad API tokens, sign-ins while locked out)
+    whose minute is over into the audit log (beat, every minute). Idempotent."""
+    return audit_refusals_flush()

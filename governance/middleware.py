@@ -5,6 +5,8 @@ import contextvars
 import re
 import uuid
 
+from django.conf import settings
+
 _correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="")
 _VALID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
@@ -33,3 +35,15 @@ class RequestIdMiddleware:
             _correlation_id.reset(token)
         response["X-Request-ID"] = correlation_id
         return response
+
+
+def client_address(request) -> str:
+    """The client's address: the connection's own, or behind TRUSTED_PROXY_COUNT proxies
+    the address the outermost of them saw (an attacker can prepend to X-Forwarded-For,
+    never append past our own proxies). Lockouts and refusal counts are kept per this."""
+    hops = settings.TRUSTED_PROXY_COUNT
+    if hops > 0:
+        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if len(forwarded) >= hops and forwarded[-hops]:
+            return forwarded[-hops][:64]
+    return request.META.get("REMOTE_ADDR", "")[:64]

@@ -7,6 +7,8 @@ the console, so that `make demo` needs nothing but Python.
 """
 
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -31,6 +33,24 @@ def env_bool(name: str, default: bool) -> bool:
     if raw in _TRUE | _FALSE:
         return raw in _TRUE
     raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use 1/0, true/false, yes/no.")
+
+
+_RATE = re.compile(r"^(\d+)\s*/\s*(second|minute|hour|day)$")
+_PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def env_rate(name: str, default: str) -> tuple[int, int] | None:
+    """A rate limit such as `600/minute` as (requests, seconds), or None for `off`.
+    Anything else is refused at start-up rather than read as "no limit"."""
+    raw = os.environ.get(name, "").strip().lower() or default
+    if raw == "off":
+        return None
+    match = _RATE.match(raw)
+    if not match or int(match[1]) < 1:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a rate: use N/second, N/minute, N/hour, N/day or off."
+        )
+    return int(match[1]), _PERIOD_SECONDS[match[2]]
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -75,6 +95,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
+    "axes",
     "governance",
     "catalog",
     "approvals",
@@ -92,6 +113,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so that it sees the login view's answer and turns it into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "governance.urls"
@@ -140,6 +163,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# The lockout check runs before any password is compared (django-axes).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -196,6 +224,43 @@ if env_bool("BEHIND_TLS_PROXY", False):
 # The decision API answers agents on the same host in tests and benchmarks.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# The cache: rate-limit counters (and nothing that must survive a restart). Local memory
+# on the embedded default; in production the shared Redis, so that every web process
+# counts against the same limits: CACHE_URL=redis://127.0.0.1:6379/1
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://agc")}
+if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
+    # A cache that is down must not hold requests up: fail fast (the limiter then lets
+    # requests through and says so in the log; see governance/ratelimit.py).
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5}
+    )
+
+# API rate limits, as N/second|minute|hour|day or "off" (a 429 with Retry-After beyond):
+# per runtime on the decision API, per person on the approvals API and on the
+# configuration, catalog and audit APIs.
+RATE_LIMITS = {
+    "decisions": env_rate("RATE_LIMIT_DECISIONS", "600/minute"),
+    "approvals": env_rate("RATE_LIMIT_APPROVALS", "120/minute"),
+    "config": env_rate("RATE_LIMIT_CONFIG", "300/minute"),
+}
+
+# Console sign-in lockout (django-axes): after LOGIN_FAILURE_LIMIT failed sign-ins for
+# one username, or from one address, sign-in is refused for LOGIN_COOLOFF_MINUTES after
+# the last failure (refusals while locked do not extend it). Every sign-in, failure,
+# sign-out and lockout is an audit event (governance/signin.py).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "governance.signin.AuditedAxesHandler"
+AXES_LOCKOUT_CALLABLE = "governance.signin.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # the audit log records sign-ins and sign-outs
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "governance.middleware.client_address"
+# Behind N reverse proxies that append to X-Forwarded-For, the client is the N-th address
+# from the right; 0 (the default) uses the connection's own address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 # Request bodies: the decision API refuses anything larger with a 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 
@@ -204,6 +269,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Per runtime or per person, after authentication (see RATE_LIMITS).
+    "DEFAULT_THROTTLE_CLASSES": ["governance.api.throttling.RateLimitThrottle"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
@@ -266,6 +333,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     "seal-audit-events": {"task": "audit.tasks.seal_audit_events", "schedule": 60.0},
+    "flush-refusal-counts": {"task": "audit.tasks.flush_refusal_counts", "schedule": 60.0},
     "refresh-rollups": {"task": "audit.tasks.refresh_rollups", "schedule": 300.0},
     "expire-approvals": {"task": "approvals.tasks.expire_approvals", "schedule": 60.0},
     "escalate-approvals": {"task": "approvals.tasks.escalate_approvals", "schedule": 60.0},
@@ -315,5 +383,6 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "celery.app.trace": {"level": "WARNING"},
         "kombu": {"level": "ERROR"},
+        "axes": {"level": "WARNING"},  # failures and lockouts are in the audit log
     },
 }
