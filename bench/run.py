@@ -63,7 +63,7 @@ def random_key(length: int = 50) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-def app_env(static_root: Path, notifications: str) -> dict[str, str]:
+def app_env(static_root: Path, notifications: str, cache: str = "local") -> dict[str, str]:
     """Production-like settings: DEBUG off, keys generated now and never written down."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_"))}
     env.update(
@@ -82,6 +82,10 @@ def app_env(static_root: Path, notifications: str) -> dict[str, str]:
         SITE_URL="http://127.0.0.1",
         # Approver e-mails are rendered but go nowhere (never to the terminal or a server).
         EMAIL_URL="dummymail://",
+        # Every decision is counted against the runtime's rate limit, as in production, with
+        # a limit the load never reaches: the run measures the limiter's cost, not refusals.
+        RATE_LIMIT_DECISIONS="1000000000/minute",
+        CACHE_URL="redis://127.0.0.1:6379/1" if cache == "redis" else "locmemcache://bench",
     )
     if notifications == "queued":
         # As in production, a pending decision hands its e-mail to a Celery broker on
@@ -376,6 +380,13 @@ def main() -> None:
         help="approver e-mails of pending decisions: queued to a Celery broker as in "
         "production (an in-memory one here), or inline as without a broker (queued)",
     )
+    parser.add_argument(
+        "--cache",
+        choices=["local", "redis"],
+        default="local",
+        help="where the rate-limit counters live: each worker's local memory (the embedded "
+        "default) or Redis on 127.0.0.1:6379 as in production (local)",
+    )
     args = parser.parse_args()
     # Interrupted or terminated, the `finally` below still stops gunicorn: SIGTERM becomes
     # SystemExit, and SIGINT works even when a shell started us in the background.
@@ -387,7 +398,7 @@ def main() -> None:
     cores = os.cpu_count() or 1
     worker_class = "gthread" if args.threads > 1 else "sync"
     with tempfile.TemporaryDirectory(prefix="agc-bench-static-") as static_root:
-        env = app_env(Path(static_root), args.notifications)
+        env = app_env(Path(static_root), args.notifications, args.cache)
         print(f"Preparing {DB}: migrate, demo people and policy, runtime {RUNTIME}…", flush=True)
         token = prepare_database(env)
         counters_before = database_counters()
@@ -463,7 +474,7 @@ def report(*, args, cores, worker_class, decisions, per_decision, cpu, pgbench, 
         f" each{keepalive}),"
         f" {args.warmup:g} s warm-up, {args.duration:g} s measured;"
         f" mix {mix['read']:.0%} allow / {mix['send']:.0%} pending / {mix['out_of_scope']:.0%}"
-        f" deny; approver e-mails {args.notifications}",
+        f" deny; approver e-mails {args.notifications}; rate-limit counters in {args.cache}",
         f"  caveat           one {cores}-core machine: the load generator, gunicorn and"
         " PostgreSQL (and pgbench) share the same cores",
         "",
@@ -534,6 +545,7 @@ def report(*, args, cores, worker_class, decisions, per_decision, cpu, pgbench, 
                 "threads": args.threads,
             },
             "notifications": args.notifications,
+            "cache": args.cache,
             "mix": mix,
         },
         "decisions": decisions,
