@@ -337,7 +337,6 @@ SPECTACULAR_SETTINGS = {
     # Offline UI assets from drf-spectacular-sidecar: no CDN on a closed network.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["governance.api.schema.hide_trailing_slash_aliases"],

@@ -100,7 +100,6 @@ def main_pages(policy, approval, intake) -> list[str]:
         f"/admin/governance/actiontype/{policy.action_types.send.pk}/change/",
         "/api/v1/profiles",
         "/api/docs/",
-        "/api/redoc/",
         f"/catalog/intake/{intake.pk}/",
     ]
 
@@ -133,9 +132,6 @@ def test_charts_and_api_docs_still_work_under_the_policy(
     )
     page.goto("/api/docs/")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Agent Governance Console")
-    page.goto("/api/redoc/")
-    heading = page.get_by_role("heading", name="Agent Governance Console API")
-    expect(heading).to_be_visible(timeout=20_000)  # Redoc renders the whole schema first
     assert violations == [], "\n".join(violations)
 
 

@@ -30,16 +30,3 @@ class UserTokenScheme(OpenApiAuthenticationExtension):
 def hide_trailing_slash_aliases(endpoints, **kwargs):
     """Every API route is also served with a trailing slash; document it once."""
     return [e for e in endpoints if not (e[0].startswith("/api/v1/") and e[0].endswith("/"))]
-
-
-# What Redoc (styled-components) needs beyond the console's Content-Security-Policy, on the
-# /api/redoc/ page only: empty <style> elements that it fills through the CSS object model
-# (the hash of the empty string; an empty element styles nothing) and one fixed stylesheet
-# of its bundle (that text's hash). A new drf-spectacular-sidecar release may change the
-# second: the browser's CSP test then fails and Chromium's message names the new hash.
-REDOC_CSP = {
-    "style-src": [
-        "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
-        "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='",
-    ]
-}
