@@ -240,8 +240,11 @@ def audit_refusals_flush(*, now: datetime | None = None) -> int:
 
 
 def _refusals_flush(now: datetime, *, exclude: int | None = None) -> int:
+    # skip_locked: a row another transaction holds is being rolled over by it (flushing it
+    # here too would count twice), and waiting for it could deadlock two requests that each
+    # roll over their own source and flush the other's.
     closed = (
-        RefusalTally.objects.select_for_update()
+        RefusalTally.objects.select_for_update(skip_locked=True)
         .filter(window_ends_at__lte=now)
         .exclude(pk=exclude)
         .order_by("window_ends_at")[:MAX_TALLIES_PER_FLUSH]
