@@ -42,9 +42,10 @@ demo-reset:
 test: install-dev
 	$(BIN)/python -m pytest
 
-## bench: decision API throughput against PostgreSQL under gunicorn
+## bench: decision API throughput against PostgreSQL under gunicorn, then the rate limiter's cost
 bench: install-dev
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/ratelimit_bench.py
 
 lint: install-dev
 	$(BIN)/ruff check .

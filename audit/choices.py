@@ -13,6 +13,11 @@ class EventType(models.TextChoices):
     APPROVAL_ESCALATED = "approval_escalated", "Approval escalated"
     OUTCOME_REPORTED = "outcome_reported", "Outcome reported"
     API_AUTH_FAILED = "api_auth_failed", "API authentication failed"
+    # Console sign-in
+    LOGIN_SUCCEEDED = "login_succeeded", "Signed in"
+    LOGIN_FAILED = "login_failed", "Sign-in failed"
+    LOGIN_LOCKED_OUT = "login_locked_out", "Sign-in locked after repeated failures"
+    LOGGED_OUT = "logged_out", "Signed out"
     # Governance configuration
     CONFIG_CREATED = "config_created", "Configuration created"
     CONFIG_UPDATED = "config_updated", "Configuration changed"

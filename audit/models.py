@@ -413,3 +413,35 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"outbox #{self.pk} {self.topic}"
+
+
+class RefusalTally(models.Model):
+    """Refused requests from one source (a client address, for one event type and
+    reason) that the audit log does not show yet.
+
+    The first refusal of each minute writes an audit event at once; the others only count
+    here, and their count goes into the source's next event (its next minute) or into the
+    event `audit_refusals_flush` writes once the minute is over. So an attacker's thousand
+    bad requests write a few rows of the permanent log, each with its count, and no count
+    is lost: it is a database row, moved into an event in the same transaction. Mutable
+    bookkeeping, not evidence; rows are deleted once flushed."""
+
+    event_type = models.CharField(max_length=40, choices=EventType.choices)
+    source = models.CharField(max_length=64, help_text="The client's address.")
+    reason = models.CharField(max_length=60)
+    window_ends_at = models.DateTimeField(db_index=True)
+    count = models.PositiveIntegerField(
+        default=0, help_text="Refusals since the source's last audit event."
+    )
+    pending_since = models.DateTimeField(null=True, blank=True)
+    sample = models.JSONField(default=dict, help_text="The detail of the latest refusal.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event_type", "source", "reason"], name="audit_refusal_tally_source"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.reason} from {self.source}: {self.count}"

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 from django.conf import settings
-from django.db import DatabaseError, connection, models, transaction
-from django.db.models import Max
+from django.db import DatabaseError, IntegrityError, connection, models, transaction
+from django.db.models import F, Max, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.choices import EventType
-from audit.models import AuditEvent, AuditPurge, AuditSeal
+from audit.models import AuditEvent, AuditPurge, AuditSeal, RefusalTally
 from audit.sealing import PurgeBody, SealBody, events_hash, id_ranges, seal_signature
 from audit.witness import (
     WitnessEntry,
@@ -214,6 +215,98 @@ def audit_config_change(
         changes={"before": before, "after": after},
         policy_revision=policy_revision,
         detail=detail,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Refused requests: one event per source per minute, with a count
+
+REFUSAL_WINDOW = timedelta(minutes=1)
+MAX_TALLIES_PER_FLUSH = 1000
+
+
+def audit_refusal_record(
+    *, event_type: EventType, source: str, reason: str, detail: dict, now: datetime | None = None
+) -> AuditEvent | None:
+    """Count one refused request (a bad API token, a sign-in while locked out) from
+    `source`, the client's address. The first refusal of a source's minute writes an
+    audit event carrying `count`: itself plus the refusals counted since the source's
+    previous event. The rest of the minute only adds one to the source's RefusalTally,
+    so that a flood of bad requests cannot flood the append-only log. Returns the event
+    written, or None when the refusal was only counted."""
+    now = now or timezone.now()
+    key = {"event_type": event_type, "source": source[:64], "reason": reason}
+    for _ in range(2):  # a second pass only when another process opened the window first
+        try:
+            with transaction.atomic():
+                counted = RefusalTally.objects.filter(**key, window_ends_at__gt=now).update(
+                    count=F("count") + 1,
+                    pending_since=Coalesce("pending_since", Value(now)),
+                    sample=detail,
+                )
+                return None if counted else _refusal_window_open(key, detail, now)
+        except IntegrityError:
+            continue
+    raise RuntimeError("Could not count a refused request")  # pragma: no cover
+
+
+def _refusal_window_open(key: dict, detail: dict, now: datetime) -> AuditEvent | None:
+    """Open the source's next minute: write its event with the refusals carried over."""
+    tally = RefusalTally.objects.select_for_update().filter(**key).first()
+    if tally is not None and tally.window_ends_at > now:  # opened meanwhile: just count
+        tally.count, tally.pending_since = tally.count + 1, tally.pending_since or now
+        tally.save(update_fields=["count", "pending_since"])
+        return None
+    carried, since = (tally.count, tally.pending_since or now) if tally else (0, now)
+    tally = tally or RefusalTally(**key)
+    tally.count, tally.pending_since, tally.window_ends_at = 0, None, now + REFUSAL_WINDOW
+    tally.sample = detail
+    tally.save()  # a concurrent insert of the same source fails here; the caller retries
+    _refusals_flush(now, exclude=tally.pk)
+    return _refusal_event(key, detail, count=carried + 1, since=since, now=now)
+
+
+def audit_refusals_flush(*, now: datetime | None = None) -> int:
+    """Write the counts of every source whose minute is over into the log, one event per
+    source, and forget those sources (beat, every minute; idempotent). Returns the number
+    of events written."""
+    with transaction.atomic():
+        return _refusals_flush(now or timezone.now())
+
+
+def _refusals_flush(now: datetime, *, exclude: int | None = None) -> int:
+    # skip_locked: a row another transaction holds is being rolled over by it (flushing it
+    # here too would count twice), and waiting for it could deadlock two requests that each
+    # roll over their own source and flush the other's.
+    closed = (
+        RefusalTally.objects.select_for_update(skip_locked=True)
+        .filter(window_ends_at__lte=now)
+        .exclude(pk=exclude)
+        .order_by("window_ends_at")[:MAX_TALLIES_PER_FLUSH]
+    )
+    written = 0
+    for tally in closed:
+        if tally.count:
+            key = {"event_type": tally.event_type, "source": tally.source, "reason": tally.reason}
+            _refusal_event(key, tally.sample, count=tally.count, since=tally.pending_since, now=now)
+            written += 1
+        tally.delete()
+    return written
+
+
+def _refusal_event(key: dict, detail: dict, *, count: int, since, now: datetime) -> AuditEvent:
+    return audit_event_record(
+        event_type=key["event_type"],
+        actor=SYSTEM,
+        timestamp=now,
+        outcome="deny",
+        reason=key["reason"],
+        detail={
+            **detail,
+            "remote_addr": key["source"],
+            "count": count,
+            "since": (since or now).isoformat(),
+        },
     )
 
 

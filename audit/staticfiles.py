@@ -8,6 +8,20 @@ import plotly
 from django.contrib.staticfiles.finders import BaseFinder
 from django.core.files.storage import FileSystemStorage
 
+# What plotly.js needs beyond the console's Content-Security-Policy, on the pages that draw
+# charts (and only there): when it loads, it adds an empty <style> element and fills it
+# through the CSS object model (allowed by the hash of the empty string; an empty element
+# styles nothing, whoever adds it), and it adds the stylesheet of its map library, a fixed
+# text inside plotly.min.js (allowed by that text's hash). No 'unsafe-inline'. A new plotly
+# release may change the second hash: the browser's CSP test then fails and Chromium's
+# message names the new one.
+PLOTLY_CSP = {
+    "style-src": [
+        "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",  # "" (plotly.js rules)
+        "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",  # maplibre-gl's CSS
+    ]
+}
+
 SOURCE = Path(plotly.__file__).resolve().parent / "package_data"
 NAME = "plotly.min.js"
 PUBLIC = f"vendor/{NAME}"

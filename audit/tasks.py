@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from audit.services import AuditIntegrityError, audit_seal_new_events
+from audit.services import AuditIntegrityError, audit_refusals_flush, audit_seal_new_events
 
 logger = logging.getLogger(__name__)
 
@@ -40,3 +40,10 @@ def deliver_outbox() -> int:
     from audit.outbox import outbox_deliver
 
     return outbox_deliver()
+
+
+@shared_task
+def flush_refusal_counts() -> int:
+    """Write the counts of refused requests (bad API tokens, sign-ins while locked out)
+    whose minute is over into the audit log (beat, every minute). Idempotent."""
+    return audit_refusals_flush()

@@ -69,7 +69,7 @@ def random_key(length: int = 50) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-def app_env(static_root: Path) -> dict[str, str]:
+def app_env(static_root: Path, cache: str = "local") -> dict[str, str]:
     """Production-like settings: DEBUG off, keys generated now and never written down."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_"))}
     env.update(
@@ -88,6 +88,10 @@ def app_env(static_root: Path) -> dict[str, str]:
         SITE_URL="http://127.0.0.1",
         # Approver e-mails are rendered but go nowhere (never to the terminal or a server).
         EMAIL_URL="dummymail://",
+        # Every decision is counted against the runtime's rate limit, as in production, with
+        # a limit the load never reaches: the run measures the limiter's cost, not refusals.
+        RATE_LIMIT_DECISIONS="1000000000/minute",
+        CACHE_URL="redis://127.0.0.1:6379/1" if cache == "redis" else "locmemcache://bench",
     )
     # No broker: nothing on the decision path talks to one (e-mails go to the outbox).
     env.update(CELERY_BROKER_URL="", CELERY_TASK_ALWAYS_EAGER="1")
@@ -415,6 +419,13 @@ def main() -> None:
         help="clients as threads of this process or as one process each (threads)",
     )
     parser.add_argument("--keep-database", action="store_true", help="do not drop it after")
+    parser.add_argument(
+        "--cache",
+        choices=["local", "redis"],
+        default="local",
+        help="where the rate-limit counters live: each worker's local memory (the embedded "
+        "default) or Redis on 127.0.0.1:6379 as in production (local)",
+    )
     args = parser.parse_args()
     # Interrupted or terminated, the `finally` blocks still stop gunicorn and drop the
     # database: SIGTERM becomes SystemExit, and SIGINT works in the background too.
@@ -425,7 +436,7 @@ def main() -> None:
 
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="agc-bench-static-") as static_root:
-        env = app_env(Path(static_root))
+        env = app_env(Path(static_root), args.cache)
         print(f"Preparing {DB}: migrate, demo people and policy, runtime {RUNTIME}…", flush=True)
         try:
             token = prepare_database(env)
@@ -453,7 +464,8 @@ def report(*, args, cores, phases, queries, pgbench) -> None:
         "Decision API benchmark — POST /api/v1/decisions, PostgreSQL, gunicorn, DEBUG off",
         f"  server   gunicorn, {args.workers} {worker_class} worker(s) × {args.threads}"
         f" thread(s), persistent connections; {args.clients} clients ({args.loadgen}),"
-        f" {args.warmup:g} s warm-up + {args.duration:g} s per phase",
+        f" {args.warmup:g} s warm-up + {args.duration:g} s per phase;"
+        f" rate-limit counters in {args.cache}",
         "  floor    POST /bench/floor under the same gunicorn, settings and slim middleware:"
         " parse the same JSON, commit one single-row INSERT",
         f"  machine  {cores} cores shared by the load generator, gunicorn and PostgreSQL",

@@ -6,6 +6,7 @@ import re
 import uuid
 from urllib.parse import parse_qsl
 
+from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
 
@@ -75,3 +76,15 @@ class RejectUnreadableRequestMiddleware:
         return HttpResponseBadRequest(
             render_to_string("400.html", {"reason": reason}, request=request)
         )
+
+
+def client_address(request) -> str:
+    """The client's address: the connection's own, or behind TRUSTED_PROXY_COUNT proxies
+    the address the outermost of them saw (an attacker can prepend to X-Forwarded-For,
+    never append past our own proxies). Lockouts and refusal counts are kept per this."""
+    hops = settings.TRUSTED_PROXY_COUNT
+    if hops > 0:
+        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if len(forwarded) >= hops and forwarded[-hops]:
+            return forwarded[-hops][:64]
+    return request.META.get("REMOTE_ADDR", "")[:64]

@@ -7,6 +7,8 @@ the console, so that `make demo` needs nothing but Python.
 """
 
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -31,6 +33,24 @@ def env_bool(name: str, default: bool) -> bool:
     if raw in _TRUE | _FALSE:
         return raw in _TRUE
     raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use 1/0, true/false, yes/no.")
+
+
+_RATE = re.compile(r"^(\d+)\s*/\s*(second|minute|hour|day)$")
+_PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def env_rate(name: str, default: str) -> tuple[int, int] | None:
+    """A rate limit such as `600/minute` as (requests, seconds), or None for `off`.
+    Anything else is refused at start-up rather than read as "no limit"."""
+    raw = os.environ.get(name, "").strip().lower() or default
+    if raw == "off":
+        return None
+    match = _RATE.match(raw)
+    if not match or int(match[1]) < 1:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a rate: use N/second, N/minute, N/hour, N/day or off."
+        )
+    return int(match[1]), _PERIOD_SECONDS[match[2]]
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -88,6 +108,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
+    "axes",
+    "csp",
     "governance",
     "catalog",
     "approvals",
@@ -96,6 +118,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "governance.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -106,6 +130,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so that it sees the login view's answer and turns it into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "governance.urls"
@@ -177,6 +203,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The lockout check runs before any password is compared (django-axes).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Messages wait in the session, never in a cookie: one of them shows a new webhook
+# secret once (the admin), and a cookie travels on every request after it.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -232,6 +266,76 @@ if env_bool("BEHIND_TLS_PROXY", False):
 # The decision API answers agents on the same host in tests and benchmarks.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# Content-Security-Policy (django-csp): everything from our own origin, nothing inline
+# (no inline <script>, <style>, style="" or on...= handlers anywhere in the templates),
+# no eval. See README, "Security model".
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Permissions-Policy (django-permissions-policy): the console needs no device or sensor.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+        "browsing-topics",
+    )
+}
+
+# The cache: rate-limit counters (and nothing that must survive a restart). Local memory
+# on the embedded default; in production the shared Redis, so that every web process
+# counts against the same limits: CACHE_URL=redis://127.0.0.1:6379/1
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://agc")}
+if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
+    # A cache that is down must not hold requests up: fail fast (the limiter then lets
+    # requests through and says so in the log; see governance/ratelimit.py).
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5}
+    )
+
+# API rate limits, as N/second|minute|hour|day or "off" (a 429 with Retry-After beyond):
+# per runtime on the decision API, per person on the approvals API and on the
+# configuration, catalog and audit APIs.
+RATE_LIMITS = {
+    "decisions": env_rate("RATE_LIMIT_DECISIONS", "600/minute"),
+    "approvals": env_rate("RATE_LIMIT_APPROVALS", "120/minute"),
+    "config": env_rate("RATE_LIMIT_CONFIG", "300/minute"),
+}
+
+# Console sign-in lockout (django-axes): after LOGIN_FAILURE_LIMIT failed sign-ins for
+# one username, or from one address, sign-in is refused for LOGIN_COOLOFF_MINUTES after
+# the last failure (refusals while locked do not extend it). Every sign-in, failure,
+# sign-out and lockout is an audit event (governance/signin.py).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "governance.signin.AuditedAxesHandler"
+AXES_LOCKOUT_CALLABLE = "governance.signin.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # the audit log records sign-ins and sign-outs
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "governance.middleware.client_address"
+# Behind N reverse proxies that append to X-Forwarded-For, the client is the N-th address
+# from the right; 0 (the default) uses the connection's own address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 # Request bodies: the decision API refuses anything larger with a 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 
@@ -240,15 +344,16 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Per runtime or per person, after authentication (see RATE_LIMITS).
+    "DEFAULT_THROTTLE_CLASSES": ["governance.api.throttling.RateLimitThrottle"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "governance.api.exceptions.exception_handler",
-    "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
-    ],
+    # JSON only: DRF's browsable HTML pages are built on inline styles, which the
+    # Content-Security-Policy refuses; /api/docs/ (Swagger UI) is the API to click through.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # JSON only (the policy endpoint adds YAML), parsed strictly: see api/parsers.py.
     "DEFAULT_PARSER_CLASSES": ["governance.api.parsers.StrictJSONParser"],
@@ -273,7 +378,6 @@ SPECTACULAR_SETTINGS = {
     # Offline UI assets from drf-spectacular-sidecar: no CDN on a closed network.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["governance.api.schema.hide_trailing_slash_aliases"],
@@ -312,6 +416,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     "seal-audit-events": {"task": "audit.tasks.seal_audit_events", "schedule": 60.0},
     "deliver-outbox": {"task": "audit.tasks.deliver_outbox", "schedule": 10.0},
+    "flush-refusal-counts": {"task": "audit.tasks.flush_refusal_counts", "schedule": 60.0},
     "refresh-rollups": {"task": "audit.tasks.refresh_rollups", "schedule": 300.0},
     "expire-approvals": {"task": "approvals.tasks.expire_approvals", "schedule": 60.0},
     "escalate-approvals": {"task": "approvals.tasks.escalate_approvals", "schedule": 60.0},
@@ -365,5 +470,6 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "celery.app.trace": {"level": "WARNING"},
         "kombu": {"level": "ERROR"},
+        "axes": {"level": "WARNING"},  # failures and lockouts are in the audit log
     },
 }

@@ -43,7 +43,8 @@ def test_leadership_sees_the_charts_and_clicks_through_to_the_audit_log(
     expect(page.get_by_test_id("glance-allowed")).to_have_text("3")
     expect(page.get_by_test_id("glance-denied")).to_have_text("1")
     chart = page.get_by_test_id("chart-approval-rate")
-    expect(chart.locator("svg.main-svg").first).to_be_visible()
+    # plotly.js (4.6 MB) parses and draws ten charts: give a loaded machine time.
+    expect(chart.locator("svg.main-svg").first).to_be_visible(timeout=20_000)
     chart.get_by_text("Table view").click()
     expect(chart.locator("table")).to_contain_text("crm.update_record")
     # Plotly draws its drag layer over the bars: click where the bar is, as a person would.

@@ -82,3 +82,37 @@ def test_sqlite_runs_in_wal_mode():
         mode = cursor.fetchone()[0]
     # The test database lives in memory, where SQLite reports "memory"; a file gets WAL.
     assert mode in ("wal", "memory")
+
+
+def test_a_rate_limit_that_is_not_a_rate_is_refused_at_start_up():
+    result = manage("check", DEBUG="1", RATE_LIMIT_DECISIONS="lots")
+    assert result.returncode != 0
+    assert "RATE_LIMIT_DECISIONS='lots' is not a rate" in result.stderr
+
+
+def test_rate_limits_and_the_sign_in_lockout_come_from_the_environment():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.RATE_LIMITS['decisions'], s.RATE_LIMITS['approvals'], "
+        "s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME, s.CACHES['default']['BACKEND'])"
+    )
+    result = manage(
+        "shell",
+        "-c",
+        code,
+        DEBUG="1",
+        RATE_LIMIT_DECISIONS="50/second",
+        RATE_LIMIT_APPROVALS="off",
+        LOGIN_FAILURE_LIMIT="7",
+        LOGIN_COOLOFF_MINUTES="30",
+        CACHE_URL="redis://127.0.0.1:6379/1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == [
+        "(50,",
+        "1)",
+        "None",
+        "7",
+        "0:30:00",
+        "django_redis.cache.RedisCache",
+    ]

@@ -35,6 +35,7 @@ class IsPerson(BasePermission):
 class PersonAPIMixin:
     authentication_classes = [UserTokenAuthentication, SessionAuthentication]
     permission_classes = [IsPerson]
+    rate_limit_scope = "approvals"
 
     def get_visible(self, pk):
         approval = approval_request_list_visible_to(self.request.user).filter(pk=pk).first()

@@ -88,9 +88,9 @@ def test_csv_export_streams_the_filtered_view_with_the_record_fields_first(clien
 
 
 def test_csv_cells_a_spreadsheet_would_run_are_shown_as_text(client, auditor, db):
+    client.force_login(auditor)  # audited too: before the event, so that it is the newest
     formula = '=HYPERLINK("http://attacker.example","open")'
     audit_event_record(event_type=EventType.CONFIG_UPDATED, actor=SYSTEM, action=formula)
-    client.force_login(auditor)
     response = client.get("/audit/export/?format=csv")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[1][3] == "'" + formula

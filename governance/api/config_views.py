@@ -2,6 +2,7 @@
 
 Thin viewsets: serializers validate, services write and audit."""
 
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, parsers, renderers, status, viewsets
@@ -48,6 +49,13 @@ from governance.services import (
     runtime_token_rotate,
     runtime_update,
 )
+
+
+def secret_response(body: dict, status: int = status.HTTP_200_OK) -> Response:
+    """An answer that carries a token or secret: no browser, proxy or cache may keep it."""
+    response = Response(body, status=status)
+    add_never_cache_headers(response)
+    return response
 
 
 class ServiceViewSet(viewsets.ModelViewSet):
@@ -124,7 +132,7 @@ class RuntimeViewSet(ServiceViewSet):
         runtime, token = runtime_create(actor=request.user, **serializer.validated_data)
         body = RuntimeCreatedSerializer(runtime).data
         body["token"] = token
-        return Response(body, status=status.HTTP_201_CREATED)
+        return secret_response(body, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer):
         serializer.instance = runtime_update(
@@ -155,7 +163,7 @@ class RuntimeRotateTokenView(APIView):
         token = runtime_token_rotate(runtime, actor=request.user)
         body = RuntimeCreatedSerializer(runtime).data
         body["token"] = token
-        return Response(body)
+        return secret_response(body)
 
 
 class RuntimeCallbackView(APIView):
@@ -171,7 +179,7 @@ class RuntimeCallbackView(APIView):
         secret = runtime_callback_set(
             runtime, actor=request.user, url=serializer.validated_data["url"]
         )
-        return Response({"url": runtime.callback_url, "secret": secret})
+        return secret_response({"url": runtime.callback_url, "secret": secret})
 
 
 class YAMLRenderer(renderers.BaseRenderer):

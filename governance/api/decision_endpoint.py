@@ -30,6 +30,7 @@ from governance.api.parsers import JSONRejected, json_loads_strict
 from governance.engine import Reason
 from governance.exceptions import ApplicationError, Unauthenticated, UnsupportedMediaType
 from governance.models import AgentRuntime, Decision
+from governance.ratelimit import rate_limit_hit, rate_limit_key, rate_limited_response
 from governance.selectors import PolicyCache, RuntimeEntry, policy_cache_get
 from governance.services import decision_create
 from governance.tokens import token_hash
@@ -65,6 +66,9 @@ def decision_create_serve(request: HttpRequest) -> HttpResponse:
 
 def _serve(request: HttpRequest) -> HttpResponse:
     runtime = _authenticate(request)
+    wait = rate_limit_hit("decisions", rate_limit_key(runtime))
+    if wait is not None:
+        return rate_limited_response(wait, deny=True)
     data = _body(request)
     validated = decision_request_parse(data)
     decision, created = decision_create(runtime=runtime, **validated)

@@ -2,7 +2,8 @@
 
 - ApplicationError (services) -> its status code, with `code` and `detail`.
 - DRF validation errors -> 400 with field-by-field messages.
-- Authentication failures -> 401, recorded in the audit log.
+- Authentication failures -> 401, counted in the audit log (one event a minute per source).
+- Rate limits -> 429 with Retry-After (and outcome "deny" for runtimes).
 - Anything unexpected -> 503 with outcome "deny": the decision path fails closed."""
 
 import logging
@@ -14,9 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from audit.choices import EventType
-from audit.services import SYSTEM, audit_event_record
+from audit.services import audit_refusal_record
 from governance.api.authentication import bearer_token
 from governance.exceptions import ApplicationError
+from governance.middleware import client_address
+from governance.models import AgentRuntime
+from governance.ratelimit import rate_limited_response
 
 logger = logging.getLogger("governance.api")
 
@@ -30,6 +34,9 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError({"non_field_errors": ["The request body is too large."]})
     if isinstance(exc, ObjectDoesNotExist):
         exc = Http404()
+    if isinstance(exc, exceptions.Throttled):
+        deny = isinstance(getattr(request, "user", None), AgentRuntime)
+        return rate_limited_response(exc.wait or 1, deny=deny)
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         _audit_auth_failure(request, exc)
     response = drf_exception_handler(exc, context)
@@ -57,7 +64,9 @@ def _add_code(response, exc) -> None:
 
 
 def _audit_auth_failure(request, exc) -> None:
-    """Record a refused credential: path, address and token prefix, never the token."""
+    """Record a refused credential: path, address and token prefix, never the token.
+    Counted per address and reason, one audit event a minute (audit_refusal_record), so
+    that a flood of bad requests cannot flood the append-only log."""
     if request is None:
         return
     try:
@@ -65,15 +74,13 @@ def _audit_auth_failure(request, exc) -> None:
     except exceptions.AuthenticationFailed:
         token = "malformed"  # noqa: S105 - a label, not a credential
     try:
-        audit_event_record(
+        audit_refusal_record(
             event_type=EventType.API_AUTH_FAILED,
-            actor=SYSTEM,
-            outcome="deny",
+            source=client_address(request),
             reason="missing_token" if not token else "invalid_token",
             detail={
-                "path": request.path,
+                "path": request.path[:300],
                 "method": request.method,
-                "remote_addr": request.META.get("REMOTE_ADDR", ""),
                 "token_prefix": (token or "")[:14],
                 "message": str(exc.detail),
             },

@@ -29,6 +29,7 @@ class RuntimeAPIView(APIView):
 
     authentication_classes = [RuntimeTokenAuthentication]
     permission_classes = [IsAgentRuntime]
+    rate_limit_scope = "decisions"
 
     def get_decision(self, decision_id):
         decision = (

@@ -39,6 +39,19 @@ def _fresh_policy_cache():
     policy_snapshot_clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with empty rate-limit counters (the local-memory cache outlives
+    the test's rolled-back data)."""
+    from django.core.cache import cache
+
+    from governance import ratelimit
+
+    cache.clear()
+    ratelimit._cache_down_until = 0.0
+    yield
+
+
 @pytest.fixture
 def governance_admin(db):
     """Gina, who owns profiles, action types, the allow-list and the catalog."""

@@ -26,3 +26,9 @@
     }
   });
 })();
+// Buttons marked data-action="print" print the page (no inline onclick: the
+// Content-Security-Policy allows no inline script).
+document.addEventListener("click", function (event) {
+  var target = event.target.closest && event.target.closest("[data-action=print]");
+  if (target) window.print();
+});
