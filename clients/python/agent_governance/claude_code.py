@@ -94,6 +94,11 @@ def answer(
     return {"hookSpecificOutput": output}
 
 
+def refusal_reason(error: GovernanceDenied) -> str:
+    """The reason given when the console gave no usable answer: its stable code first."""
+    return f"{error.code}: {error} Denied because the console gave no usable answer."
+
+
 def _request_id(payload: dict[str, Any]) -> str:
     """Stable per tool call, so a retried hook gets the same decision back."""
     key = (
@@ -147,9 +152,7 @@ def _ask(client: GovernanceClient, payload, env, mapped: Mapped, tool_input) -> 
         if decision.pending:
             decision = client.wait(decision.decision_id, float(env.get("AGC_WAIT_SECONDS", "120")))
     except GovernanceDenied as error:
-        return answer(
-            "deny", f"console_unavailable: {error}. Denied because the console gave no answer."
-        )
+        return answer("deny", refusal_reason(error))
     reason = f"{decision.reason}: {decision.message}"
     if decision.allowed:
         edited = decision.params if decision.edited else None

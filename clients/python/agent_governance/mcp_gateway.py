@@ -151,7 +151,7 @@ class Gateway:
                 decision = await self._wait(ctx, decision)
         except GovernanceDenied as error:
             return refusal(
-                f"console_unavailable: {error}. Denied because the console gave no answer."
+                f"{error.code}: {error} Denied because the console gave no usable answer."
             )
         if not decision.allowed:
             state = "approval_pending" if decision.pending else decision.status
@@ -297,10 +297,27 @@ def main(argv: list[str] | None = None) -> int:
                 port=args.port,
                 log_level="warning",
             )
-    except (GatewayError, GovernanceDenied) as error:
-        print(f"agc-mcp-gateway: {error}", file=sys.stderr)
+    except BaseException as error:  # noqa: BLE001 - re-raised unless it is a refusal to start
+        refusal = _refusal_to_start(error)
+        if refusal is None:
+            raise
+        code = getattr(refusal, "code", "gateway_not_configured")
+        print(f"agc-mcp-gateway: {code}: {refusal}", file=sys.stderr)
         return 2
     return 0
+
+
+def _refusal_to_start(error: BaseException) -> Exception | None:
+    """The configuration or console error that stopped the start, if that is what it was.
+    The MCP server's task group wraps errors raised in its lifespan in exception groups."""
+    if isinstance(error, GatewayError | GovernanceDenied):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            found = _refusal_to_start(inner)
+            if found is not None:
+                return found
+    return None
 
 
 async def _serve_stdio(server: Server) -> None:

@@ -12,6 +12,7 @@ import time
 
 import pytest
 from agent_governance.claude_code import main, map_tool
+from fakes import hostile_console
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -230,3 +231,43 @@ def test_the_default_mapping(tool, tool_input, expected):
 
     mapped = map_tool(load_mapping(None), tool, tool_input, CWD)
     assert (mapped.action, mapped.connector, mapped.data_sources) == expected
+
+
+REFUSED_WITH = {
+    "redirect": "console_redirect",
+    "wrong_request_id": "console_protocol_error",
+    "wrong_decision_id": "console_protocol_error",
+    "poll_redirect": "console_redirect",
+    "garbage": "console_protocol_error",
+    "unreachable": "console_unavailable",
+}
+
+
+@pytest.mark.parametrize("kind", list(REFUSED_WITH))
+def test_a_hostile_or_absent_console_is_a_deny(db, elsewhere, kind):
+    """The same hostile consoles as the client's and the gateway's tests: each is a deny
+    naming what went wrong, and the other host never sees the token."""
+    console = hostile_console(kind, elsewhere)
+    if kind == "unreachable":
+        console.close()
+    env = {
+        "AGC_URL": console.url,
+        "AGC_TOKEN": "agc_rt_secret",
+        "AGC_PROFILE": "code-assistant",
+        "AGC_ON_BEHALF_OF": "devon@corp.example",
+        "AGC_WAIT_SECONDS": "1",
+        "AGC_TIMEOUT": "2",
+    }
+    out = io.StringIO()
+    try:
+        status = main(
+            stdin=io.StringIO(json.dumps(payload("Bash", {"command": "rm -rf build/"}))),
+            stdout=out,
+            env=env,
+        )
+    finally:
+        if kind != "unreachable":
+            console.close()
+    assert status == 0
+    expect("deny", REFUSED_WITH[kind])(json.loads(out.getvalue()))
+    assert elsewhere.seen == []

@@ -2,6 +2,7 @@
 a throwaway repository, mcp-server-time), driven by the MCP SDK's own client."""
 
 import asyncio
+import json
 import socket
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import threading
 import time
 
 import pytest
+from fakes import JSON, FakeConsole, hostile_console
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -69,9 +71,9 @@ def gateway_env(console) -> dict[str, str]:
     return {"AGC_TOKEN": console.tokens["mcp-gateway"], "PATH": os.environ["PATH"]}
 
 
-async def with_gateway(console, work):
+async def with_gateway(console, work, connectors=("git", "time")):
     parameters = StdioServerParameters(
-        command=sys.executable, args=gateway_args(console, "git", "time"), env=gateway_env(console)
+        command=sys.executable, args=gateway_args(console, *connectors), env=gateway_env(console)
     )
     async with stdio_client(parameters) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
@@ -228,3 +230,83 @@ def test_the_gateway_refuses_to_start_without_its_configuration():
     )
     assert done.returncode == 2
     assert "--connector" in done.stderr
+
+
+REFUSED_WITH = {
+    "redirect": "console_redirect",
+    "wrong_request_id": "console_protocol_error",
+    "wrong_decision_id": "console_protocol_error",
+    "poll_redirect": "console_redirect",
+    "garbage": "console_protocol_error",
+    "unreachable": "console_unavailable",
+}
+
+
+def catalog_and_profile(seen):
+    """What a console answers the gateway at start: the git connector and the profile."""
+    if seen.path == "/api/v1/catalog/items/git":
+        item = {
+            "slug": "git",
+            "kind": "connector",
+            "status": "approved",
+            "mcp_server": {"command": ["mcp-server-git"]},
+        }
+        return 200, JSON, json.dumps(item).encode()
+    if seen.path == "/api/v1/runtime/profiles/repo-maintenance":
+        return (
+            200,
+            JSON,
+            json.dumps({"slug": "repo-maintenance", "action_types": ["git.*"]}).encode(),
+        )
+    return 404, JSON, b'{"detail": "no"}'
+
+
+@pytest.mark.parametrize("kind", list(REFUSED_WITH))
+def test_a_hostile_or_absent_console_refuses_the_call(db, elsewhere, scratch_repo, kind):
+    """The same hostile consoles as the client's and the hook's tests: the commit never
+    lands, the refusal names what went wrong, and the other host never sees the token."""
+    console = hostile_console(kind, elsewhere, extra=catalog_and_profile)
+    fake = type("Console", (), {"url": console.url, "tokens": {"mcp-gateway": "agc_rt_secret"}})
+
+    async def work(session):
+        if kind == "unreachable":
+            console.close()
+        return await session.call_tool(
+            "git_commit", {"repo_path": str(scratch_repo), "message": "should not land"}
+        )
+
+    try:
+        result = run(with_gateway(fake, work, connectors=("git",)))
+    finally:
+        if kind != "unreachable":
+            console.close()
+    assert result.is_error
+    assert REFUSED_WITH[kind] in result.content[0].text
+    assert git_log(scratch_repo) == ["init"]
+    assert elsewhere.seen == []
+
+
+@pytest.mark.parametrize("kind", ["redirect", "garbage", "unreachable"])
+def test_the_gateway_will_not_start_on_a_hostile_or_absent_console(db, elsewhere, kind):
+    if kind == "redirect":
+        console = FakeConsole(lambda seen: (302, {"Location": f"{elsewhere.url}{seen.path}"}, b""))
+    else:
+        console = FakeConsole(lambda seen: (200, {}, b"<html>proxy</html>"))
+    if kind == "unreachable":
+        console.close()
+    fake = type("Console", (), {"url": console.url, "tokens": {"mcp-gateway": "agc_rt_secret"}})
+    try:
+        done = subprocess.run(
+            [sys.executable, *gateway_args(fake, "git")],
+            env=gateway_env(fake),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+    finally:
+        if kind != "unreachable":
+            console.close()
+    assert done.returncode == 2, done.stderr
+    assert REFUSED_WITH[kind] in done.stderr
+    assert elsewhere.seen == []
