@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/v1/", include("governance.api.urls")),
+    path("api/v1/", include("governance.hooks.urls")),
     path("api/v1/", include("approvals.api.urls")),
     path("api/v1/", include("audit.api.urls")),
     path("api/v1/", include("catalog.api.urls")),

@@ -31,6 +31,7 @@ class ActionTypeSerializer(serializers.ModelSerializer):
             "approvals_needed",
             "approval_ttl_minutes",
             "approval_sla_minutes",
+            "confirmable_by_launcher",
             "created_at",
             "updated_at",
         ]

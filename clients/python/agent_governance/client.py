@@ -65,13 +65,20 @@ class GovernanceClient:
 
     # -- HTTP ---------------------------------------------------------------
 
-    def _request(self, method: str, path: str, body: dict | None = None) -> dict[str, Any]:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         data = json.dumps(body).encode("utf-8") if body is not None else None
         request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
             self.base_url + path,
             data=data,
             method=method,
             headers={
+                **(headers or {}),
                 "Authorization": f"Bearer {self.token}",
                 "Content-Type": "application/json",
                 "Accept": "application/json",
@@ -232,6 +239,26 @@ class GovernanceClient:
     def runtime_profile(self, slug: str) -> dict[str, Any]:
         """A profile this runtime may use: its allowed action types and grants."""
         return self._request("GET", f"/api/v1/runtime/profiles/{_segment(slug)}")
+
+    def tool_mappings(self, revision: int | None = None) -> dict[str, Any]:
+        """The console's tool mappings; {"unchanged": true} while `revision` is current."""
+        query = f"?revision={int(revision)}" if isinstance(revision, int) else ""
+        body = self._request("GET", f"/api/v1/hooks/tool-mappings{query}")
+        if not isinstance(body.get("policy_revision"), int) or (
+            not body.get("unchanged") and not isinstance(body.get("rules"), list)
+        ):
+            raise ConsoleProtocolError("The console's tool mappings are not in the promised form.")
+        return body
+
+    def hook_event(self, event: dict[str, Any], *, profile: str, on_behalf_of: str) -> dict:
+        """Pass a Claude Code hook event to the console's HTTP hook endpoint."""
+        headers = {"X-Agent-Profile": profile, "X-On-Behalf-Of": on_behalf_of}
+        return self._request("POST", "/api/v1/hooks/claude-code", event, headers=headers)
+
+    def tool_definitions_changed(self, slug: str, **report: Any) -> dict[str, Any]:
+        """Tell the console that a connector's live tools differ from its pinned version."""
+        path = f"/api/v1/catalog/items/{_segment(slug)}/tool-definitions-changed"
+        return self._request("POST", path, report)
 
     def decide_and_wait(self, *, wait_timeout: float, **proposal: Any) -> Decision:
         """decide(), then wait() for a person if needed; raise unless it may run now."""
