@@ -20,6 +20,7 @@ class CatalogVersionSerializer(serializers.ModelSerializer):
             "is_pinned",
             "yanked",
             "yank_reason",
+            "tool_definitions_digest",
             "created_at",
         ]
         read_only_fields = fields
@@ -124,3 +125,12 @@ class NoteSerializer(StrictSerializer):
 
 class PublishSerializer(StrictSerializer):
     pin = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class ToolDefinitionsChangedSerializer(StrictSerializer):
+    """What a gateway found: the pinned version and digest, and the live tools."""
+
+    version = serializers.CharField(max_length=50, allow_null=True)
+    expected_digest = serializers.RegexField(r"^sha256:[0-9a-f]{64}$")
+    found_digest = serializers.RegexField(r"^sha256:[0-9a-f]{64}$")
+    tools = serializers.ListField(child=serializers.DictField(), max_length=500)

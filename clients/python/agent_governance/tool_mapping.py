@@ -153,6 +153,17 @@ def unmapped_action(annotations: Mapping[str, Any] | None) -> str:
     return UNMAPPED_OTHER
 
 
+def action_for(
+    rules: Iterable[Rule], tool_name: str, annotations: Mapping[str, Any] | None = None
+) -> str:
+    """The action type a tool maps to, whatever its input (for listing what a profile can
+    use: a rule's action depends only on the tool's name)."""
+    rule = rule_for(rules, tool_name)
+    if rule is None:
+        return unmapped_action(annotations)
+    return _fill(rule.action, {}, _names(tool_name, key=True), "/")
+
+
 def map_call(
     rules: Iterable[Rule],
     tool_name: str,
