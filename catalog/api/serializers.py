@@ -77,7 +77,8 @@ class IntakeRequestSerializer(serializers.ModelSerializer):
             "id", "kind", "state", "round", "requester", "item", "slug", "name", "item_kind",
             "description", "vendor", "systems", "data_classes", "reach", "version",
             "artifact_digest", "justification", "pin_on_publish", "last_note", "reviews",
-            "published_version", "created_at", "state_changed_at",
+            "published_version", "created_at", "state_changed_at", "mcp_server",
+            "tool_definitions", "tool_definitions_digest",
         ]  # fmt: skip
         read_only_fields = [
             "id",
@@ -85,6 +86,7 @@ class IntakeRequestSerializer(serializers.ModelSerializer):
             "state",
             "round",
             "last_note",
+            "tool_definitions_digest",
             "created_at",
             "state_changed_at",
         ]
