@@ -3,6 +3,8 @@
 import django.core.validators
 from django.db import migrations, models
 
+from governance.roles import role_groups_sync
+
 
 class Migration(migrations.Migration):
 
@@ -32,4 +34,5 @@ class Migration(migrations.Migration):
             name='confirmable_by_launcher',
             field=models.BooleanField(default=False, help_text='When it needs a person, the Claude Code hook may ask the person at the keyboard (who launched the agent) instead of waiting for the approver group. Never for critical actions.', verbose_name='the launcher may confirm it'),
         ),
+        migrations.RunPython(role_groups_sync, migrations.RunPython.noop),
     ]

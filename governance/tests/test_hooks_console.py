@@ -235,3 +235,17 @@ def test_the_mapping_download_is_keyed_by_the_policy_revision(runtime_client, ma
     tool_mapping_create(actor=SYSTEM, tool="Read", action="file.read")
     fresh = runtime_client.get(f"/api/v1/hooks/tool-mappings?revision={body['policy_revision']}")
     assert "Read" in {r["tool"] for r in fresh.json()["rules"]}
+
+
+def test_a_mapping_added_in_the_admin_is_audited(client, governance_admin, policy):
+    client.force_login(governance_admin)
+    response = client.post(
+        "/admin/governance/toolmapping/add/",
+        {"tool": "Grep", "action": "file.read", "connector": "", "data_sources": "[]",
+         "description": ""},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    event = AuditEvent.objects.get(
+        event_type="config_created", object_type="governance.toolmapping"
+    )
+    assert event.actor == "user:gina@corp.example"

@@ -89,6 +89,7 @@ class Upstream:
     pinned_digest: str = ""
     tools: list[types.Tool] = field(default_factory=list)
     changed: str | None = None  # why its calls are refused, once its tools changed
+    stale: bool = False  # the server said its tools changed: re-read before the next use
 
 
 @dataclass
@@ -200,8 +201,10 @@ class Gateway:
             )
 
         async def on_message(message: Any) -> None:
+            # Re-read on the next use, not here: a request sent from inside the session's
+            # receive loop would wait for an answer that loop must read.
             if isinstance(message, types.ToolListChangedNotification):
-                await self.refresh(upstream)
+                upstream.stale = True
 
         session = await stack.enter_async_context(
             ClientSession(read, write, message_handler=on_message)
@@ -214,7 +217,14 @@ class Gateway:
     async def list_tools(self, ctx, params) -> types.ListToolsResult:
         return types.ListToolsResult(tools=await self.list_tools_visible())
 
+    async def refresh_stale(self) -> None:
+        for upstream in self.upstreams.values():
+            if upstream.stale:
+                upstream.stale = False
+                await self.refresh(upstream)
+
     async def list_tools_visible(self) -> list[types.Tool]:
+        await self.refresh_stale()
         return [
             route.tool.model_copy(update={"name": name})
             for name, route in self.routes.items()
@@ -222,6 +232,7 @@ class Gateway:
         ]
 
     async def call_tool(self, ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
+        await self.refresh_stale()
         route = self.routes.get(params.name)
         if route is None:
             return refusal(f"tool_not_available: {params.name} is not a tool this profile may use.")

@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import anyio
 import pytest
 from agent_governance.tool_definitions import tools_digest
 from django.contrib.auth.models import Group
@@ -501,3 +502,22 @@ def test_describe_prints_the_canonical_definitions_and_digest():
     described = json.loads(done.stdout)
     assert [t["name"] for t in described["tools"]] == ["convert_time", "get_current_time"]
     assert described["digest"] == tools_digest(described["tools"])
+
+
+def test_a_tool_added_at_run_time_stops_the_server(console, notes):
+    """notifications/tools/list_changed: the gateway re-reads the tools; an unreviewed tool
+    appeared, so from then on every call to that server is refused."""
+
+    async def work(session):
+        learned = await session.call_tool("learn", {})
+        await anyio.sleep(1)
+        after = await session.call_tool("read_note", {"name": "todo"})
+        names = [tool.name for tool in (await session.list_tools()).tools]
+        return learned, after, names
+
+    learned, after, names = run(notes_gateway(console, work))
+    assert not learned.is_error, learned.content[0].text
+    assert after.is_error and "tool_definitions_changed" in after.content[0].text
+    assert names == []
+    event = AuditEvent.objects.get(event_type="tool_definitions_changed")
+    assert "exfiltrate" in [t["name"] for t in event.detail["tools"]]
