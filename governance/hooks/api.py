@@ -113,6 +113,28 @@ class ClaudeCodeHookView(APIView):
         )
 
 
+TOOL_MAPPINGS = inline_serializer(
+    "ToolMappings",
+    {
+        "policy_revision": serializers.IntegerField(),
+        "unchanged": serializers.BooleanField(required=False),
+        "rules": inline_serializer(
+            "ToolMappingRule",
+            {
+                "tool": serializers.CharField(),
+                "action": serializers.CharField(),
+                "connector": serializers.CharField(),
+                "data_sources": serializers.ListField(child=serializers.CharField()),
+            },
+            many=True,
+            required=False,
+        ),
+        "action_types": serializers.DictField(child=serializers.DictField(), required=False),
+        "mcp_annotations": serializers.DictField(child=serializers.DictField(), required=False),
+    },
+)
+
+
 class ToolMappingView(APIView):
     """GET the tool mappings with the policy revision they belong to; with
     ?revision=N and N still current, only {"policy_revision": N, "unchanged": true}."""
@@ -123,7 +145,7 @@ class ToolMappingView(APIView):
     @extend_schema(
         operation_id="hooks_tool_mappings",
         parameters=[OpenApiParameter("revision", int, required=False)],
-        responses={200: serializers.DictField()},
+        responses={200: TOOL_MAPPINGS},
     )
     def get(self, request):
         revision, _ = policy_revision_current()
