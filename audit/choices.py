@@ -12,6 +12,8 @@ class EventType(models.TextChoices):
     DECISION_EXPIRED = "decision_expired", "Decision expired"
     APPROVAL_ESCALATED = "approval_escalated", "Approval escalated"
     OUTCOME_REPORTED = "outcome_reported", "Outcome reported"
+    TOOL_RAN_UNAPPROVED = "tool_ran_unapproved", "Tool ran without an executable decision"
+    TOOL_DEFINITIONS_CHANGED = "tool_definitions_changed", "MCP tool definitions changed"
     API_AUTH_FAILED = "api_auth_failed", "API authentication failed"
     # Console sign-in
     LOGIN_SUCCEEDED = "login_succeeded", "Signed in"

@@ -46,6 +46,22 @@ class IntakeForm(forms.Form):
     justification = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}), help_text="Why agents need it, for which tasks."
     )
+    mcp_server = forms.JSONField(
+        required=False,
+        label="How the MCP gateway reaches it",
+        help_text='For an MCP server: {"command": ["uvx", "mcp-server-git==2026.10.19"]} or '
+        '{"url": "https://..."}; secrets as ${NAME} references.',
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    tool_definitions = forms.JSONField(
+        required=False,
+        label="Tool definitions (tools/list)",
+        help_text="For an MCP server: its tools/list result, e.g. the output of "
+        "agc-mcp-gateway --describe -- COMMAND. The reviewers see every tool; publishing "
+        "pins their digest, and the gateway refuses the server if they change.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    server_json = forms.JSONField(required=False, widget=forms.HiddenInput)
     pin_on_publish = forms.BooleanField(
         required=False, initial=True, label="Pin it when it is published"
     )
@@ -56,9 +72,16 @@ class IntakeForm(forms.Form):
             data["slug"] = slugify(data["name"])
         return data
 
+    def clean_tool_definitions(self):
+        value = self.cleaned_data.get("tool_definitions")
+        if isinstance(value, dict) and "digest" in value and "tools" in value:
+            return value["tools"]  # the output of agc-mcp-gateway --describe
+        return value
+
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)
         data.pop("item", None)
+        data["mcp_server"] = data.get("mcp_server") or {}
         if self.cleaned_data.get("item"):
             for name in ("slug", "name", "item_kind"):
                 data.pop(name, None)
@@ -85,3 +108,29 @@ class NoteForm(forms.Form):
 
 class YankForm(forms.Form):
     reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ServerJsonForm(forms.Form):
+    """Start an intake request from an MCP Registry server.json (pasted or uploaded)."""
+
+    text = forms.CharField(
+        required=False,
+        label="server.json",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Paste the server's server.json, or upload it below.",
+    )
+    upload = forms.FileField(required=False, label="or upload it")
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("upload")
+        if upload is not None:
+            if upload.size > 256 * 1024:
+                raise forms.ValidationError("The file is larger than 256 KiB.")
+            try:
+                data["text"] = upload.read().decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise forms.ValidationError("The file is not UTF-8 text.") from error
+        if not data.get("text", "").strip():
+            raise forms.ValidationError("Paste or upload a server.json.")
+        return data

@@ -155,6 +155,13 @@ class CatalogVersion(models.Model):
     pinned_at = models.DateTimeField(null=True, blank=True)
     yanked_at = models.DateTimeField(null=True, blank=True)
     yank_reason = models.TextField(blank=True)
+    # What an MCP server exposes in this version: the canonical tools/list (names,
+    # descriptions, input schemas, annotations) as reviewed at intake, and its digest,
+    # which the governed gateway compares with the live server at every start.
+    tool_definitions = models.JSONField(null=True, blank=True)
+    tool_definitions_digest = models.CharField(
+        max_length=71, blank=True, validators=[digest_validator]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CatalogVersionQuerySet.as_manager()
@@ -236,6 +243,18 @@ class IntakeRequest(models.Model):
     version = models.CharField(max_length=50, validators=[version_validator])
     artifact_digest = models.CharField(max_length=71, validators=[digest_validator])
     justification = models.TextField(help_text="Why agents need it, and for which tasks.")
+    mcp_server = models.JSONField(
+        default=dict, blank=True, help_text="How the gateway reaches it (see CatalogItem)."
+    )
+    tool_definitions = models.JSONField(
+        null=True, blank=True, help_text="The MCP server's tools/list, as captured at intake."
+    )
+    tool_definitions_digest = models.CharField(
+        max_length=71, blank=True, validators=[digest_validator]
+    )
+    server_json = models.JSONField(
+        null=True, blank=True, help_text="The MCP Registry server.json it was started from."
+    )
     pin_on_publish = models.BooleanField(default=True)
     published_version = models.ForeignKey(
         CatalogVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -59,3 +59,29 @@ def intake_remind(*, older_than: datetime) -> int:
         ]
         sent += send_mass_mail(messages, fail_silently=False) if messages else 0
     return sent
+
+
+def tool_change_notify(event_id: int) -> int:
+    """Tell the owners (owner and owning group) of an MCP server that the gateway found
+    its tools changed under a pinned version, and refuses it until they look."""
+    from audit.models import AuditEvent
+    from catalog.models import CatalogItem
+
+    event = AuditEvent.objects.get(pk=event_id)
+    item = CatalogItem.objects.select_related("owner", "owning_group").get(pk=event.object_id)
+    recipients = {item.owner.email} if item.owner and item.owner.email else set()
+    if item.owning_group:
+        recipients |= set(
+            item.owning_group.user_set.filter(is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    context = {
+        "item": item,
+        "detail": event.detail,
+        "url": settings.SITE_URL.rstrip("/") + item.get_absolute_url(),
+    }
+    subject = render_to_string("catalog/email/tool_change_subject.txt", context).strip()
+    body = render_to_string("catalog/email/tool_change.txt", context)
+    messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [to]) for to in sorted(recipients)]
+    return send_mass_mail(messages, fail_silently=False) if messages else 0

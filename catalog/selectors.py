@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -112,3 +113,57 @@ def intake_reviewer_emails(intake: IntakeRequest) -> list[str]:
             if reviews_intake(u, intake) or may_review(u, intake)
         }
     )
+
+
+def _previous_definitions(intake) -> tuple[Any, list[dict] | None]:
+    """The version the new tools are compared with: the item's pinned version, else its
+    latest version that recorded tool definitions (None for a new item)."""
+    if intake.item_id is None:
+        return None, None
+    versions = intake.item.versions.exclude(tool_definitions=None)
+    previous = versions.filter(is_pinned=True).first() or versions.order_by("-created_at").first()
+    return previous, (previous.tool_definitions if previous else None)
+
+
+def intake_tool_changes(intake) -> dict[str, Any]:
+    """Every tool the server exposes, with what changed since the previous version
+    (added, removed, changed: the description as a line diff, schema, annotations)."""
+    previous, before = _previous_definitions(intake)
+    after = {t["name"]: t for t in intake.tool_definitions or []}
+    old = {t["name"]: t for t in before or []}
+    rows = []
+    for name in sorted(set(after) | set(old)):
+        new, was = after.get(name), old.get(name)
+        state = "added" if was is None and before is not None else "removed" if new is None else ""
+        if new and was and new != was:
+            state = "changed"
+        rows.append(
+            {
+                "name": name,
+                "tool": new or was,
+                "state": state,
+                "description_diff": _lines_diff(was, new) if state == "changed" else [],
+                "schema_changed": bool(
+                    new and was and new.get("inputSchema") != was.get("inputSchema")
+                ),
+                "annotations_before": (was or {}).get("annotations")
+                if state == "changed"
+                else None,
+            }
+        )
+    return {"previous": previous, "compared": before is not None, "rows": rows}
+
+
+def _lines_diff(was: dict, new: dict) -> list[str]:
+    import difflib
+
+    return list(
+        difflib.unified_diff(
+            (was.get("description") or "").splitlines(),
+            (new.get("description") or "").splitlines(),
+            "reviewed",
+            "proposed",
+            lineterm="",
+            n=1,
+        )
+    )[2:]

@@ -111,3 +111,46 @@ def catalog_version_yank(version: CatalogVersion, *, actor: Any, reason: str) ->
             },
         )
     return version
+
+
+def catalog_tool_definitions_change_report(
+    item: CatalogItem,
+    *,
+    actor: Any,
+    version: str | None,
+    expected_digest: str,
+    found_digest: str,
+    tools: list[dict],
+) -> None:
+    """A gateway found an MCP server exposing other tools than its pinned version was
+    reviewed with (a changed description, schema or annotation, a tool added or removed):
+    record it and e-mail the item's owners. The gateway already refuses every call."""
+    from agent_governance.tool_definitions import ToolDefinitionsError, tools_digest
+
+    try:
+        recomputed = tools_digest(tools)
+    except ToolDefinitionsError:
+        recomputed = None
+    with transaction.atomic():
+        event = audit_event_record(
+            event_type=EventType.TOOL_DEFINITIONS_CHANGED,
+            actor=actor,
+            target=item,
+            outcome="deny",
+            reason="tool_definitions_changed",
+            plugin=f"{item.slug}@{version}" if version else "",
+            detail={
+                "version": version,
+                "expected_digest": expected_digest,
+                "found_digest": found_digest,
+                "digest_matches_tools": recomputed == found_digest,
+                "tools": tools,
+            },
+        )
+        transaction.on_commit(lambda: _notify_owners_task(event.pk))
+
+
+def _notify_owners_task(event_id: int) -> None:
+    from catalog.tasks import notify_tool_definitions_changed
+
+    notify_tool_definitions_changed.delay(event_id)

@@ -10,6 +10,11 @@ urlpatterns = [
     path("", views.catalog_item_list_view, name="catalog_item_list"),
     path("intake/", views.intake_request_list, name="intake_request_list"),
     path("intake/new/", views.intake_request_create, name="intake_request_create"),
+    path(
+        "intake/new/server-json/",
+        views.intake_request_from_server_json,
+        name="intake_request_from_server_json",
+    ),
     path("intake/<int:pk>/", views.intake_request_detail, name="intake_request_detail"),
     path(
         "intake/<int:pk>/resubmit/",

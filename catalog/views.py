@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from catalog.choices import CHECKLISTS, ReviewKind
 from catalog.filters import CatalogItemFilterSet, IntakeRequestFilterSet
-from catalog.forms import IntakeForm, NoteForm, ReviewForm, YankForm
+from catalog.forms import IntakeForm, NoteForm, ReviewForm, ServerJsonForm, YankForm
 from catalog.models import CatalogVersion, IntakeRequest
 from catalog.permissions import can_manage_item, can_publish_intake, can_view_intake, review_refusal
 from catalog.selectors import (
@@ -18,8 +18,10 @@ from catalog.selectors import (
     catalog_item_stats,
     intake_request_list_visible_to,
     intake_review_queue,
+    intake_tool_changes,
     profiles_using,
 )
+from catalog.server_json import server_json_intake_fields
 from catalog.services import catalog_version_pin, catalog_version_yank
 from catalog.workflow import (
     allowed_transitions,
@@ -132,7 +134,37 @@ def intake_request_create(request):
             )
             return redirect(intake.get_absolute_url())
     status = 400 if form.errors else 200
-    return render(request, "catalog/intake_request_form.html", {"form": form}, status=status)
+    return render(
+        request,
+        "catalog/intake_request_form.html",
+        {"form": form, "server_json_form": ServerJsonForm()},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def intake_request_from_server_json(request):
+    """Prefill the intake form from an MCP Registry server.json (nothing is filed yet:
+    the requester completes and submits it)."""
+    source = ServerJsonForm(request.POST, request.FILES)
+    fields, secrets = {}, []
+    if source.is_valid():
+        try:
+            fields = server_json_intake_fields(source.cleaned_data["text"])
+        except ApplicationError as error:
+            source.add_error(None, error.message)
+        else:
+            secrets = fields.pop("secrets")
+    context = {
+        "form": IntakeForm(initial=fields),
+        "server_json_form": source,
+        "prefilled": bool(fields),
+        "secrets": secrets,
+    }
+    return render(
+        request, "catalog/intake_request_form.html", context, status=400 if source.errors else 200
+    )
 
 
 def _form_errors(form, error: ApplicationError) -> None:
@@ -181,6 +213,7 @@ def intake_request_detail(request, pk, forms_=None, status=200):
         "is_requester": intake.requester_id == request.user.pk,
         "can_publish": can_publish_intake(request.user, intake),
         "note_form": NoteForm(),
+        "tool_changes": intake_tool_changes(intake) if intake.tool_definitions else None,
     }
     return render(request, "catalog/intake_request_detail.html", context, status=status)
 
@@ -247,6 +280,7 @@ def intake_request_resubmit_view(request, pk):
     }
     initial["item"] = intake.item.slug if intake.item else None
     initial["systems"] = ", ".join(intake.systems)
+    initial["tool_definitions"] = intake.tool_definitions
     form = IntakeForm(request.POST or None, initial=initial)
     form.fields["item"].disabled = True
     if request.method == "POST" and form.is_valid():

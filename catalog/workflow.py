@@ -110,12 +110,40 @@ def _locked(intake: IntakeRequest) -> IntakeRequest:
 INTAKE_FIELDS = {
     "slug", "name", "item_kind", "description", "proposed_owner", "vendor", "systems",
     "data_classes", "reach", "version", "artifact_digest", "justification", "pin_on_publish",
+    "mcp_server", "tool_definitions", "server_json",
 }  # fmt: skip
+
+
+def _capture_tool_definitions(intake: IntakeRequest) -> None:
+    """Keep the reviewed part of the MCP server's tools/list, canonical, and its digest:
+    what the reviewers read is exactly what publishing pins."""
+    from agent_governance.tool_definitions import (
+        ToolDefinitionsError,
+        canonical_tools,
+        tools_digest,
+    )
+
+    if intake.tool_definitions in (None, "", [], {}):
+        intake.tool_definitions, intake.tool_definitions_digest = None, ""
+        return
+    try:
+        intake.tool_definitions = canonical_tools(intake.tool_definitions)
+    except ToolDefinitionsError as error:
+        raise ValidationFailed(
+            str(error), extra={"fields": {"tool_definitions": [str(error)]}}
+        ) from error
+    intake.tool_definitions_digest = tools_digest(intake.tool_definitions)
 
 
 def _validate(intake: IntakeRequest) -> None:
     from django.core.exceptions import ValidationError
 
+    from catalog.models import validate_mcp_server
+
+    _capture_tool_definitions(intake)
+    problem = validate_mcp_server(intake.mcp_server or {})
+    if problem:
+        raise ValidationFailed(problem, extra={"fields": {"mcp_server": [problem]}})
     try:
         intake.full_clean(exclude=["requester", "item", "published_version"])
     except ValidationError as error:
@@ -320,6 +348,8 @@ def intake_request_publish(
             artifact_digest=intake.artifact_digest,
             review_state=VersionReviewState.APPROVED,
             notes=f"Published from intake request #{intake.pk}.",
+            tool_definitions=intake.tool_definitions,
+            tool_definitions_digest=intake.tool_definitions_digest,
         )
         if intake.pin_on_publish if pin is None else pin:
             catalog_version_pin(version, actor=actor)
@@ -341,4 +371,5 @@ def _item_create(intake: IntakeRequest, actor: Any) -> CatalogItem:
         data_classes=intake.data_classes,
         reach=intake.reach,
         status=ItemStatus.APPROVED,
+        mcp_server=intake.mcp_server or {},
     )

@@ -6,6 +6,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from governance import services
 from governance.admin_base import ReadOnlyModelAdmin, ServiceModelAdmin
+from governance.hooks import services as hook_services
 from governance.models import (
     ActionType,
     AgentRuntime,
@@ -13,6 +14,7 @@ from governance.models import (
     PermissionProfile,
     PolicyRevision,
     ProfileGrant,
+    ToolMapping,
     User,
     UserToken,
 )
@@ -214,3 +216,12 @@ class UserTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         for token in queryset.filter(revoked_at__isnull=True):
             services.user_token_revoke(token, actor=request.user)
+
+
+@admin.register(ToolMapping)
+class ToolMappingAdmin(ServiceModelAdmin):
+    list_display = ["tool", "action", "connector", "description"]
+    search_fields = ["tool", "action", "description"]
+    create_service = staticmethod(hook_services.tool_mapping_create)
+    update_service = staticmethod(hook_services.tool_mapping_update)
+    delete_service = staticmethod(hook_services.tool_mapping_delete)

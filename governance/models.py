@@ -20,7 +20,7 @@ from governance.choices import (
     Role,
 )
 from governance.identity import IdentityError, email_canonical, email_key
-from governance.paths import PathError, resource_pattern_check
+from governance.paths import PathError, data_source_split, resource_pattern_check
 
 ACTION_KEY_RE = r"^[a-z0-9_]+(\.[a-z0-9_]+)*$"
 ACTION_PATTERN_RE = r"^[a-z0-9_.*?\[\]!-]+$"
@@ -166,6 +166,13 @@ class ActionType(models.Model):
         validators=[MinValueValidator(1)],
         help_text="Escalate when nobody decided within this time (default: half the expiry).",
     )
+    confirmable_by_launcher = models.BooleanField(
+        "the launcher may confirm it",
+        default=False,
+        help_text="When it needs a person, the Claude Code hook may ask the person at the "
+        "keyboard (who launched the agent) instead of waiting for the approver group. "
+        "Never for critical actions.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -194,6 +201,13 @@ class ActionType(models.Model):
                 {
                     "auto_execute": "Only reversible actions of low or medium impact may run "
                     "without a person; irreversible or high-impact actions always go to a person."
+                }
+            )
+        if self.confirmable_by_launcher and self.impact == Impact.CRITICAL:
+            raise ValidationError(
+                {
+                    "confirmable_by_launcher": "Critical actions need two approvers; the person "
+                    "who launched the agent cannot confirm them alone."
                 }
             )
 
@@ -491,3 +505,89 @@ class Decision(models.Model):
     @property
     def effective_params_digest(self) -> str:
         return self.approved_params_digest or self.params_digest
+
+
+TOOL_PATTERN_RE = r"^[A-Za-z0-9_*?.-]+$"
+tool_pattern_validator = RegexValidator(
+    TOOL_PATTERN_RE, "Use a tool name such as Bash or mcp__git__git_commit, or a * pattern."
+)
+TEMPLATE_RE = r"^[A-Za-z0-9_.{}*/:-]*$"
+
+
+class ToolMapping(models.Model):
+    """How a Claude Code tool (or an MCP tool, named mcp__<server>__<tool>) maps to an
+    action type, the connector it changes and its data sources.
+
+    Kept in the console, not on each laptop: the command hook, the HTTP hook endpoint and
+    the MCP gateway all read these rules (keyed by the policy revision), so changing one
+    is a governed, audited configuration change like any other."""
+
+    tool = models.CharField(
+        max_length=200,
+        unique=True,
+        validators=[tool_pattern_validator],
+        help_text="A tool name (Bash, Edit, mcp__git__git_commit) or a pattern (mcp__git__*).",
+    )
+    action = models.CharField(
+        max_length=100,
+        help_text="The action type key; {server} and {tool} stand for the parts of an MCP "
+        "tool name (e.g. git.{tool}).",
+    )
+    connector = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The catalog connector the call changes (empty: it only reads).",
+    )
+    data_sources = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Templates such as repo:{file_path}; {name} is that field of the tool input.",
+    )
+    description = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["tool"]
+
+    def __str__(self) -> str:
+        return self.tool
+
+    def get_absolute_url(self) -> str:
+        return reverse("governance:tool_mapping_list") + f"#mapping-{self.pk}"
+
+    def clean(self) -> None:
+        errors = {}
+        probe = re.sub(r"\{(server|tool)\}", "x", self.action or "")
+        if not re.match(ACTION_KEY_RE, probe):
+            errors["action"] = (
+                f"{self.action!r} is not an action type key (e.g. shell.exec, git.{{tool}})."
+            )
+        if self.connector and not re.match(r"^([a-z0-9_-]+|\{server\})$", self.connector):
+            errors["connector"] = "Give a connector slug, or {server}."
+        problem = validate_source_templates(self.data_sources)
+        if problem:
+            errors["data_sources"] = problem
+        if errors:
+            raise ValidationError(errors)
+
+
+def validate_source_templates(value: object) -> str | None:
+    """Why `value` is not a list of data-source templates, or None when it is."""
+    if not isinstance(value, list):
+        return "Give a list of data-source templates such as repo:{file_path}."
+    for item in value:
+        if (
+            not isinstance(item, str)
+            or ":" not in item
+            or not item.partition(":")[0]
+            or not re.match(TEMPLATE_RE, item)
+        ):
+            return f"{item!r} is not a data-source template such as repo:{{file_path}}."
+        # What the template makes must be a data source the decision API accepts, so its
+        # literal parts follow the grammar (governance/paths.py) with any value filled in.
+        try:
+            data_source_split(re.sub(r"\{[A-Za-z_][A-Za-z0-9_]*\}", "x", item))
+        except PathError as error:
+            return f"{item!r} would not make a valid data source: {error}"
+    return None

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from rest_framework import serializers
 
@@ -38,8 +39,10 @@ from governance.exceptions import ValidationFailed
 from governance.identity import email_key
 from governance.models import (
     ACTION_KEY_RE,
+    TOOL_PATTERN_RE,
     ActionType,
     PermissionProfile,
+    ToolMapping,
     User,
     validate_action_patterns,
 )
@@ -81,8 +84,17 @@ class ActionTypeSpec(_Strict):
     approval_sla_minutes = serializers.IntegerField(
         min_value=1, required=False, allow_null=True, default=None
     )
+    confirmable_by_launcher = serializers.BooleanField(default=False)
 
     def validate(self, attrs):
+        if attrs["confirmable_by_launcher"] and attrs["impact"] == "critical":
+            raise serializers.ValidationError(
+                {
+                    "confirmable_by_launcher": [
+                        "Critical actions cannot be confirmed by the launcher."
+                    ]
+                }
+            )
         if attrs["auto_execute"] and (
             not attrs["reversible"] or attrs["impact"] in ("high", "critical")
         ):
@@ -199,6 +211,25 @@ class ProfileSpec(_Strict):
     grants = GrantSpec(many=True, required=False, default=list)
 
 
+class ToolMappingSpec(_Strict):
+    tool = serializers.RegexField(TOOL_PATTERN_RE, max_length=200)
+    action = serializers.CharField(max_length=100)
+    connector = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    data_sources = serializers.ListField(
+        child=serializers.CharField(max_length=300), required=False, default=list
+    )
+    description = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
+
+    def validate(self, attrs):
+        try:
+            ToolMapping(**attrs).clean()
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from error
+        return attrs
+
+
 class PolicyDocumentSpec(_Strict):
     groups = serializers.ListField(
         child=serializers.CharField(max_length=150), required=False, default=list
@@ -206,9 +237,15 @@ class PolicyDocumentSpec(_Strict):
     action_types = ActionTypeSpec(many=True, required=False, default=list)
     catalog = CatalogItemSpec(many=True, required=False, default=list)
     profiles = ProfileSpec(many=True, required=False, default=list)
+    tool_mappings = ToolMappingSpec(many=True, required=False, default=list)
 
     def validate(self, attrs):
-        for name, key in (("action_types", "key"), ("catalog", "slug"), ("profiles", "slug")):
+        for name, key in (
+            ("action_types", "key"),
+            ("catalog", "slug"),
+            ("profiles", "slug"),
+            ("tool_mappings", "tool"),
+        ):
             seen: set[str] = set()
             for index, entry in enumerate(attrs[name]):
                 if entry[key] in seen:
@@ -391,6 +428,10 @@ def _unmanaged(data: dict) -> list[str]:
             {p["slug"] for p in data["profiles"]},
             PermissionProfile.objects.values_list("slug", flat=True),
         ),
+        "tool mapping": (
+            {m["tool"] for m in data["tool_mappings"]},
+            ToolMapping.objects.values_list("tool", flat=True),
+        ),
     }
     return [
         f"{kind} {name}"
@@ -411,6 +452,18 @@ def _apply(data: dict, *, actor: Any) -> None:
         _apply_catalog_item(spec, groups, users, actor)
     for spec in data["profiles"]:
         _apply_profile(spec, groups, users, actor)
+    for spec in data["tool_mappings"]:
+        _apply_tool_mapping(spec, actor)
+
+
+def _apply_tool_mapping(spec: dict, actor: Any) -> None:
+    from governance.hooks.services import tool_mapping_create, tool_mapping_update
+
+    existing = ToolMapping.objects.filter(tool=spec["tool"]).first()
+    if existing is None:
+        tool_mapping_create(actor=actor, **spec)
+    else:
+        tool_mapping_update(existing, actor=actor, **spec)
 
 
 def _apply_action_type(spec: dict, groups: dict, actor: Any) -> None:
@@ -553,6 +606,16 @@ def policy_export() -> dict:
                 "launcher_groups", "launcher_users", "plugins", "grants__connector"
             )
         ],
+        "tool_mappings": [
+            {
+                "tool": m.tool,
+                "action": m.action,
+                "connector": m.connector,
+                "data_sources": list(m.data_sources),
+                "description": m.description,
+            }
+            for m in ToolMapping.objects.order_by("tool")
+        ],
     }
 
 
@@ -569,6 +632,7 @@ def _export_action_type(at: ActionType) -> dict:
         "approvals_needed": at.approvals_needed,
         "approval_ttl_minutes": at.approval_ttl_minutes,
         "approval_sla_minutes": at.approval_sla_minutes,
+        "confirmable_by_launcher": at.confirmable_by_launcher,
     }
 
 

@@ -14,6 +14,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "governance.actiontype": ALL,
         "governance.permissionprofile": ALL,
         "governance.profilegrant": ALL,
+        "governance.toolmapping": ALL,
         "governance.agentruntime": ("change", "view"),
         "governance.decision": VIEW,
         "governance.policyrevision": VIEW,
@@ -47,6 +48,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.AUDITOR.value: {
         "governance.actiontype": VIEW,
+        "governance.toolmapping": VIEW,
         "governance.permissionprofile": VIEW,
         "governance.profilegrant": VIEW,
         "governance.agentruntime": VIEW,

@@ -456,6 +456,8 @@ GOVERNANCE = {
     "SECURITY_REVIEW_GROUP": env.str("SECURITY_REVIEW_GROUP", default="Security reviewers"),
     # Reviewers are reminded of intake requests waiting longer than this.
     "INTAKE_REMINDER_DAYS": env.int("INTAKE_REMINDER_DAYS", default=3),
+    # The Claude Code HTTP hook holds a pending decision this long before answering deny.
+    "HOOK_WAIT_SECONDS": env.float("HOOK_WAIT_SECONDS", default=20.0),
 }
 
 LOGGING = {

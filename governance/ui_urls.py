@@ -4,6 +4,7 @@ so the app's own page routes live here)."""
 from django.urls import path
 
 from governance import views
+from governance.hooks import views as hook_views
 
 app_name = "governance"
 
@@ -15,4 +16,16 @@ urlpatterns = [
     path("action-types/", views.action_type_list, name="action_type_list"),
     path("action-types/<int:pk>/", views.action_type_detail, name="action_type_detail"),
     path("runtimes/", views.runtime_list, name="runtime_list"),
+    path(
+        "runtimes/<slug:name>/claude-settings/",
+        hook_views.runtime_claude_settings,
+        name="runtime_claude_settings",
+    ),
+    path("tool-mappings/", hook_views.tool_mapping_list, name="tool_mapping_list"),
+    path("tool-mappings/<int:pk>/", hook_views.tool_mapping_edit, name="tool_mapping_edit"),
+    path(
+        "tool-mappings/<int:pk>/delete/",
+        hook_views.tool_mapping_delete_view,
+        name="tool_mapping_delete",
+    ),
 ]

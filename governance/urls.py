@@ -28,6 +28,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/v1/", include("governance.api.urls")),
+    path("api/v1/", include("governance.hooks.urls")),
     path("api/v1/", include("approvals.api.urls")),
     path("api/v1/", include("audit.api.urls")),
     path("api/v1/", include("catalog.api.urls")),

@@ -234,5 +234,12 @@ def runtime_list(request):
     )
     page, status = filtered_page(request, filterset)
     return render(
-        request, "governance/runtime_list.html", {"filter": filterset, "page": page}, status=status
+        request,
+        "governance/runtime_list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "is_admin": permissions.is_governance_admin(request.user),
+        },
+        status=status,
     )

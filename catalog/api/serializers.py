@@ -20,6 +20,7 @@ class CatalogVersionSerializer(serializers.ModelSerializer):
             "is_pinned",
             "yanked",
             "yank_reason",
+            "tool_definitions_digest",
             "created_at",
         ]
         read_only_fields = fields
@@ -78,7 +79,8 @@ class IntakeRequestSerializer(StrictModelSerializer):
             "id", "kind", "state", "round", "requester", "item", "slug", "name", "item_kind",
             "description", "vendor", "systems", "data_classes", "reach", "version",
             "artifact_digest", "justification", "pin_on_publish", "last_note", "reviews",
-            "published_version", "created_at", "state_changed_at",
+            "published_version", "created_at", "state_changed_at", "mcp_server",
+            "tool_definitions", "tool_definitions_digest",
         ]  # fmt: skip
         read_only_fields = [
             "id",
@@ -86,6 +88,7 @@ class IntakeRequestSerializer(StrictModelSerializer):
             "state",
             "round",
             "last_note",
+            "tool_definitions_digest",
             "created_at",
             "state_changed_at",
         ]
@@ -128,3 +131,12 @@ class NoteSerializer(StrictSerializer):
 
 class PublishSerializer(StrictSerializer):
     pin = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class ToolDefinitionsChangedSerializer(StrictSerializer):
+    """What a gateway found: the pinned version and digest, and the live tools."""
+
+    version = serializers.CharField(max_length=50, allow_null=True)
+    expected_digest = serializers.RegexField(r"^sha256:[0-9a-f]{64}$")
+    found_digest = serializers.RegexField(r"^sha256:[0-9a-f]{64}$")
+    tools = serializers.ListField(child=serializers.DictField(), max_length=500)

@@ -20,6 +20,11 @@ urlpatterns = [
         views.VersionYankView.as_view(),
         "catalog-version-yank",
     ),
+    *api_path(
+        "catalog/items/<slug:slug>/tool-definitions-changed",
+        views.ToolDefinitionsChangedView.as_view(),
+        "catalog-tool-definitions-changed",
+    ),
     *api_path("catalog/intake", views.IntakeListView.as_view(), "intake-request-list"),
     *api_path("catalog/intake/<int:pk>", views.IntakeDetailView.as_view(), "intake-request-detail"),
     *api_path(

@@ -16,13 +16,18 @@ from catalog.api.serializers import (
     NoteSerializer,
     PublishSerializer,
     ReviewSerializer,
+    ToolDefinitionsChangedSerializer,
     YankSerializer,
 )
 from catalog.filters import CatalogItemFilterSet, IntakeRequestFilterSet
 from catalog.models import CatalogVersion, IntakeRequest
 from catalog.permissions import can_view_intake
 from catalog.selectors import catalog_item_list, intake_request_list_visible_to
-from catalog.services import catalog_version_pin, catalog_version_yank
+from catalog.services import (
+    catalog_tool_definitions_change_report,
+    catalog_version_pin,
+    catalog_version_yank,
+)
 from catalog.workflow import (
     intake_request_publish,
     intake_request_reject,
@@ -33,6 +38,7 @@ from catalog.workflow import (
 )
 from governance.api.authentication import RuntimeTokenAuthentication, UserTokenAuthentication
 from governance.exceptions import NotFound
+from governance.permissions import IsAgentRuntime
 
 
 class PersonView:
@@ -181,3 +187,26 @@ class IntakePublishView(IntakeMixin, APIView):
         serializer.is_valid(raise_exception=True)
         intake_request_publish(self.get_intake(pk), actor=request.user, **serializer.validated_data)
         return self.answer(pk)
+
+
+class ToolDefinitionsChangedView(APIView):
+    """A governed MCP gateway reports that a connector's live tools differ from those of
+    its pinned version (it refuses every call to it): an audit event, and the owners are
+    e-mailed."""
+
+    authentication_classes = [RuntimeTokenAuthentication]
+    permission_classes = [IsAgentRuntime]
+
+    @extend_schema(
+        operation_id="catalog_tool_definitions_changed",
+        request=ToolDefinitionsChangedSerializer,
+        responses={202: None},
+    )
+    def post(self, request, slug):
+        item = get_object_or_404(catalog_item_list(), slug=slug)
+        serializer = ToolDefinitionsChangedSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        catalog_tool_definitions_change_report(
+            item, actor=request.user, **serializer.validated_data
+        )
+        return Response({"recorded": True}, status=status.HTTP_202_ACCEPTED)

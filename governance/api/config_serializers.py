@@ -32,6 +32,7 @@ class ActionTypeSerializer(StrictModelSerializer):
             "approvals_needed",
             "approval_ttl_minutes",
             "approval_sla_minutes",
+            "confirmable_by_launcher",
             "created_at",
             "updated_at",
         ]

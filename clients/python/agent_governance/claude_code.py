@@ -1,92 +1,63 @@
-"""A Claude Code PreToolUse hook: ask the console before every tool call.
+"""The Claude Code command hook: ask the console before every tool call.
 
-Claude Code runs the command with the hook's JSON on standard input; the command prints
-its answer as JSON and exits 0:
+Claude Code runs the command with the hook event's JSON on standard input; the command
+prints its answer as JSON and exits 0. For PreToolUse:
 
     {"hookSpecificOutput": {"hookEventName": "PreToolUse",
                             "permissionDecision": "allow" | "deny" | "ask",
                             "permissionDecisionReason": "<reason code>: <message>",
                             "updatedInput": {...}}}      # when a person edited the params
 
-Configuration (environment): AGC_URL, AGC_TOKEN (the runtime token), AGC_PROFILE,
-AGC_ON_BEHALF_OF (the person's e-mail), AGC_MAPPING (a TOML file; default: the packaged
-claude_code_mapping.toml), AGC_WAIT_SECONDS (how long to wait for a person, default 120),
-AGC_PENDING (what to answer when nobody decided in time: deny (default) or ask),
-AGC_MODEL, AGC_TIMEOUT (seconds per HTTP request, default 10).
+PostToolUse (and PostToolUseFailure) events are passed on to the console's hook endpoint,
+which records the outcome (executed or failed) with the params digest.
 
-Fails closed: an unreachable console, a bad answer or a broken configuration is a deny."""
+The mapping of tools to action types lives in the console (GET /api/v1/hooks/tool-mappings)
+and is cached on disk with the policy revision it belongs to. A pending decision is
+waited for (AGC_WAIT_SECONDS), then denied with a reason naming the approver group and
+the link: the person at the keyboard is the one the agent acts for, so a local prompt
+(`ask`) never stands in for an approval routed to someone else. `ask` is answered only
+for action types the policy marks as confirmable by the launcher.
+
+Configuration (environment): AGC_URL, AGC_TOKEN (the runtime token), AGC_PROFILE,
+AGC_ON_BEHALF_OF (the person's e-mail), AGC_WAIT_SECONDS (default 120), AGC_MODEL,
+AGC_TIMEOUT (seconds per HTTP request, default 10), AGC_CACHE_DIR (default
+~/.cache/agent-governance).
+
+Fails closed: an unreachable console, a bad answer or a broken configuration is a deny.
+The pieces that turn an event into a request id and a decision into an answer are shared
+with the console's HTTP hook endpoint, so both answer the same event the same way."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import sys
-import tomllib
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from agent_governance.client import GovernanceClient
 from agent_governance.errors import GovernanceDenied
-from agent_governance.paths import data_source
+from agent_governance.tool_mapping import MappingError, Rule, map_call, mcp_parts
 
-PATH_FIELDS = ("file_path", "notebook_path", "path")
-DEFAULT_MAPPING = Path(__file__).with_name("claude_code_mapping.toml")
+PRE = "PreToolUse"
+POST_EVENTS = frozenset({"PostToolUse", "PostToolUseFailure"})
+REQUIRED_ENV = ("AGC_URL", "AGC_TOKEN", "AGC_PROFILE", "AGC_ON_BEHALF_OF")
 
-
-@dataclass(frozen=True)
-class Mapped:
-    action: str
-    connector: str | None
-    data_sources: list[str]
-
-
-def load_mapping(path: str | None) -> dict[str, Any]:
-    with open(path or DEFAULT_MAPPING, "rb") as handle:
-        return tomllib.load(handle)
-
-
-def _sources(value: str, field: str, cwd: str) -> list[str]:
-    if field not in PATH_FIELDS:
-        return [value]
-    path = Path(value if os.path.isabs(value) else os.path.join(cwd, value)).resolve()
-    root = Path(cwd).resolve()
-    if path == root or root in path.parents:
-        return data_source("repo", path.relative_to(root).as_posix())
-    return data_source("fs", path.as_posix())
-
-
-def map_tool(
-    mapping: dict[str, Any], tool_name: str, tool_input: dict[str, Any], cwd: str
-) -> Mapped | None:
-    """The governed action of a tool call, or None when the mapping does not cover it."""
-    if tool_name.startswith("mcp__"):
-        _, server, tool = (tool_name.split("__", 2) + ["", ""])[:3]
-        if not server or not tool:
-            return None
-        action = (
-            mapping.get("mcp", {}).get(server, {}).get("tools", {}).get(tool, f"{server}.{tool}")
-        )
-        resource = tool_input.get("repo_path") or tool_input.get("path") or ""
-        return Mapped(action, server, data_source(server, str(resource)))
-    rule = mapping.get("tools", {}).get(tool_name)
-    if rule is None:
-        return None
-    sources = []
-    for template in rule.get("data_sources", []):
-        field = template.strip("{}")
-        value = tool_input.get(field)
-        if isinstance(value, str) and value:
-            sources.extend(_sources(value, field, cwd))
-    return Mapped(rule["action"], rule.get("connector"), sources)
+# ---------------------------------------------------------------------------
+# Shared with the console's HTTP hook endpoint
 
 
 def answer(
     decision: str, reason: str, updated_input: dict[str, Any] | None = None
 ) -> dict[str, Any]:
+    """A PreToolUse answer, exactly as Claude Code reads it."""
     output: dict[str, Any] = {
-        "hookEventName": "PreToolUse",
+        "hookEventName": PRE,
         "permissionDecision": decision,
         "permissionDecisionReason": reason,
     }
@@ -95,75 +66,227 @@ def answer(
     return {"hookSpecificOutput": output}
 
 
-def _request_id(payload: dict[str, Any]) -> str:
-    """Stable per tool call, so a retried hook gets the same decision back."""
-    key = (
-        payload.get("tool_use_id")
-        or hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def session_prefix(session_id: str) -> str:
+    return f"cc-{_sha(session_id)[:16]}-"
+
+
+def request_id_for(event: Mapping[str, Any]) -> str:
+    """The same call (session, tool and input) always gets the same request id, so a call
+    retried after a person approved it finds its approved decision."""
+    call = json.dumps(
+        [event.get("tool_name"), event.get("tool_input")],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
-    return f"cc-{payload.get('session_id', 'session')}-{key}"[:200]
+    return session_prefix(str(event.get("session_id", ""))) + _sha(call)[:40]
 
 
-def decide(payload: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
-    """The hook's answer for one PreToolUse payload."""
-    tool_name = payload.get("tool_name")
-    tool_input = payload.get("tool_input")
-    if not isinstance(tool_name, str) or not isinstance(tool_input, dict):
+def rationale_for(event: Mapping[str, Any]) -> str:
+    """Stable across retries (it is part of the request's fingerprint)."""
+    return f"Claude Code runs {event.get('tool_name')} in {event.get('cwd') or '?'}."
+
+
+def event_problem(event: Any) -> str | None:
+    """Why `event` is not a tool event Claude Code sends, or None."""
+    if not isinstance(event, dict):
+        return "the hook input is not a JSON object"
+    if not isinstance(event.get("tool_name"), str) or not event["tool_name"]:
+        return "the hook input has no tool_name"
+    if not isinstance(event.get("tool_input"), dict):
+        return "the hook input has no tool_input object"
+    if not isinstance(event.get("session_id", ""), str):
+        return "session_id is not a string"
+    return None
+
+
+def outcome_of(event: Mapping[str, Any]) -> str:
+    """executed, or failed when Claude Code says the tool failed."""
+    if event.get("hook_event_name") == "PostToolUseFailure":
+        return "failed"
+    response = event.get("tool_response")
+    if isinstance(response, dict) and (
+        response.get("success") is False
+        or response.get("is_error") is True
+        or response.get("isError") is True
+        or response.get("interrupted") is True
+    ):
+        return "failed"
+    return "executed"
+
+
+def decision_answer(
+    *,
+    status: str,
+    reason: str,
+    message: str,
+    action: str,
+    approval: str | None = None,
+    updated_input: dict[str, Any] | None = None,
+    waiting_for: str | None = None,
+    link: str | None = None,
+    confirmable: bool = False,
+) -> dict[str, Any]:
+    """The PreToolUse answer for a decision in any state."""
+    because = f"{reason}: {message}"
+    if status in ("allowed", "approved"):
+        return answer("allow", f"{status} ({approval or 'auto'}) {because}", updated_input)
+    if status == "pending" and confirmable:
         return answer(
-            "deny", "hook_input_invalid: the hook's input has no tool_name or tool_input."
+            "ask",
+            f"launcher_may_confirm: the policy lets the person who launched the agent "
+            f"confirm {action} here. {because}",
         )
-    missing = [
-        name
-        for name in ("AGC_URL", "AGC_TOKEN", "AGC_PROFILE", "AGC_ON_BEHALF_OF")
-        if not env.get(name)
-    ]
+    if status == "pending":
+        return answer(
+            "deny",
+            f"approval_pending: {action} is waiting for {waiting_for or 'a person'} to "
+            f"approve it{f' ({link})' if link else ''}. Retry the same call later: once it "
+            f"is approved it runs. {because}",
+        )
+    return answer("deny", f"{status}: {because}")
+
+
+# ---------------------------------------------------------------------------
+# The mapping, from the console, cached with its policy revision
+
+
+@dataclass
+class MappingDocument:
+    policy_revision: int
+    rules: list[Rule]
+    action_types: dict[str, dict[str, Any]] = field(default_factory=dict)
+    mcp_annotations: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MappingDocument:
+        return cls(
+            policy_revision=int(data["policy_revision"]),
+            rules=[Rule.from_json(r) for r in data["rules"]],
+            action_types=dict(data.get("action_types") or {}),
+            mcp_annotations=dict(data.get("mcp_annotations") or {}),
+        )
+
+    def annotations(self, tool_name: str) -> dict[str, Any] | None:
+        parts = mcp_parts(tool_name)
+        return self.mcp_annotations.get(parts[0], {}).get(parts[1]) if parts else None
+
+
+def _cache_file(env: Mapping[str, str]) -> Path:
+    root = Path(env.get("AGC_CACHE_DIR") or Path.home() / ".cache" / "agent-governance")
+    return root / f"tool-mappings-{_sha(env['AGC_URL'])[:16]}.json"
+
+
+def mapping_load(client: GovernanceClient, env: Mapping[str, str]) -> MappingDocument:
+    """The console's mapping: the cached copy while its policy revision is current."""
+    path = _cache_file(env)
+    cached = None
+    with contextlib.suppress(OSError, ValueError):
+        cached = json.loads(path.read_text("utf-8"))
+    revision = cached.get("policy_revision") if isinstance(cached, dict) else None
+    body = client.tool_mappings(revision)
+    if body.get("unchanged") and cached and body.get("policy_revision") == revision:
+        return MappingDocument.from_json(cached)
+    document = MappingDocument.from_json(body)
+    _cache_write(path, body)
+    return document
+
+
+def _cache_write(path: Path, body: Mapping[str, Any]) -> None:
+    """Write atomically; a cache that cannot be written only costs a download."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as handle:
+            json.dump(body, handle)
+        os.replace(handle.name, path)
+    except OSError:
+        pass
+
+
+# ---------------------------------------------------------------------------
+# The command
+
+
+def decide(event: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    """The hook's answer for one event (PreToolUse: a decision; PostToolUse: {})."""
+    problem = event_problem(event)
+    if problem:
+        return answer("deny", f"hook_input_invalid: {problem}.")
+    missing = [name for name in REQUIRED_ENV if not env.get(name)]
     if missing:
         return answer(
             "deny", f"hook_not_configured: set {', '.join(missing)} for the governance hook."
         )
-    mapping = load_mapping(env.get("AGC_MAPPING"))
-    mapped = map_tool(mapping, tool_name, tool_input, payload.get("cwd") or os.getcwd())
-    if mapped is None:
-        unmapped = mapping.get("unmapped", "ask")
-        return answer(unmapped, f"not_governed: {tool_name} is not in the governance mapping.")
     client = GovernanceClient(
         env["AGC_URL"], env["AGC_TOKEN"], timeout=float(env.get("AGC_TIMEOUT", "10"))
     )
-    return _ask(client, payload, env, mapped, tool_input)
-
-
-def _ask(client: GovernanceClient, payload, env, mapped: Mapped, tool_input) -> dict[str, Any]:
+    if event.get("hook_event_name") in POST_EVENTS:
+        return _relay_outcome(client, event, env)
     try:
-        decision = client.decide(
-            request_id=_request_id(payload),
-            on_behalf_of=env["AGC_ON_BEHALF_OF"],
-            profile=env["AGC_PROFILE"],
-            action=mapped.action,
-            connector=mapped.connector,
-            data_sources=mapped.data_sources,
-            model=env.get("AGC_MODEL", ""),
-            params=tool_input,
-            rationale=f"Claude Code runs {payload['tool_name']} in {payload.get('cwd', '?')}.",
-        )
-        if decision.pending:
-            decision = client.wait(decision.decision_id, float(env.get("AGC_WAIT_SECONDS", "120")))
+        return _pre_tool_use(client, event, env)
     except GovernanceDenied as error:
-        return answer(
-            "deny", f"console_unavailable: {error}. Denied because the console gave no answer."
+        return answer("deny", refusal_reason(error))
+
+
+def refusal_reason(error: GovernanceDenied) -> str:
+    """The reason given when the console gave no usable answer: its stable code first."""
+    return f"{error.code}: {error} Denied because the console gave no usable answer."
+
+
+def _pre_tool_use(client: GovernanceClient, event: dict, env: Mapping[str, str]) -> dict:
+    document = mapping_load(client, env)
+    tool_name, tool_input = event["tool_name"], event["tool_input"]
+    try:
+        mapped = map_call(
+            document.rules,
+            tool_name,
+            tool_input,
+            cwd=event.get("cwd") or os.getcwd(),
+            annotations=document.annotations(tool_name),
         )
-    reason = f"{decision.reason}: {decision.message}"
-    if decision.allowed:
-        edited = decision.params if decision.edited else None
-        return answer(
-            "allow", f"{decision.status} ({decision.approval or 'auto'}) {reason}", edited
-        )
-    if decision.pending:
-        fallback = env.get("AGC_PENDING", "deny")
-        return answer(
-            "ask" if fallback == "ask" else "deny",
-            f"approval_pending: nobody approved it yet (approval {decision.approval_id}); {reason}",
-        )
-    return answer("deny", f"{decision.status}: {reason}")
+    except MappingError as error:
+        return answer("deny", f"mapping_incomplete: {tool_name}: {error}.")
+    decision = client.decide(
+        request_id=request_id_for(event),
+        on_behalf_of=env["AGC_ON_BEHALF_OF"],
+        profile=env["AGC_PROFILE"],
+        action=mapped.action,
+        connector=mapped.connector,
+        data_sources=mapped.data_sources,
+        model=env.get("AGC_MODEL", ""),
+        params=tool_input,
+        rationale=rationale_for(event),
+    )
+    policy = document.action_types.get(decision.action, {})
+    confirmable = bool(policy.get("confirmable_by_launcher"))
+    if decision.pending and not confirmable:
+        decision = client.wait(decision.decision_id, float(env.get("AGC_WAIT_SECONDS", "120")))
+    return decision_answer(
+        status=decision.status,
+        reason=decision.reason,
+        message=decision.message,
+        action=decision.action,
+        approval=decision.approval,
+        updated_input=decision.params if decision.allowed and decision.edited else None,
+        waiting_for=policy.get("approver_group"),
+        link=f"{client.base_url}/approvals/{decision.approval_id}/"
+        if decision.approval_id
+        else None,
+        confirmable=confirmable,
+    )
+
+
+def _relay_outcome(client: GovernanceClient, event: dict, env: Mapping[str, str]) -> dict:
+    """The console records what ran; the tool already ran, so nothing is refused here."""
+    try:
+        client.hook_event(event, profile=env["AGC_PROFILE"], on_behalf_of=env["AGC_ON_BEHALF_OF"])
+    except GovernanceDenied as error:
+        print(f"agc-claude-hook: the outcome was not recorded: {error}", file=sys.stderr)
+    return {}
 
 
 def main(
@@ -171,14 +294,12 @@ def main(
 ) -> int:
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     try:
-        payload = json.load(stdin)
-        if not isinstance(payload, dict):
-            raise ValueError("not a JSON object")
+        event = json.load(stdin)
     except ValueError as error:
         result = answer("deny", f"hook_input_invalid: {error}")
     else:
         try:
-            result = decide(payload, dict(os.environ if env is None else env))
+            result = decide(event, dict(os.environ if env is None else env))
         except Exception as error:  # noqa: BLE001 - whatever breaks, the answer is a deny
             result = answer("deny", f"hook_error: {type(error).__name__}: {error}")
     json.dump(result, stdout)

@@ -11,6 +11,7 @@ import random
 import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterable
@@ -21,6 +22,7 @@ from agent_governance.errors import (
     ApprovalPending,
     ConsoleHTTPError,
     ConsoleProtocolError,
+    ConsoleRedirect,
     ConsoleTimeout,
     ConsoleUnavailable,
     GovernanceDenied,
@@ -29,6 +31,20 @@ from agent_governance.models import Decision
 
 F = TypeVar("F", bound=Callable[..., Any])
 USER_AGENT = "agent-governance-client/0.1"
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect: urllib would resend the Authorization header to whatever
+    address the 3xx names. Returning None makes urllib raise the 3xx as an HTTPError,
+    which `_send` turns into ConsoleRedirect."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+# Our own opener: a global one installed by the host program (install_opener) could follow
+# redirects or add handlers of its own.
+_OPENER = urllib.request.build_opener(_RefuseRedirects)
 
 
 class GovernanceClient:
@@ -49,13 +65,20 @@ class GovernanceClient:
 
     # -- HTTP ---------------------------------------------------------------
 
-    def _request(self, method: str, path: str, body: dict | None = None) -> dict[str, Any]:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         data = json.dumps(body).encode("utf-8") if body is not None else None
         request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
             self.base_url + path,
             data=data,
             method=method,
             headers={
+                **(headers or {}),
                 "Authorization": f"Bearer {self.token}",
                 "Content-Type": "application/json",
                 "Accept": "application/json",
@@ -73,9 +96,14 @@ class GovernanceClient:
 
     def _send(self, request: urllib.request.Request) -> dict[str, Any]:
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with _OPENER.open(request, timeout=self.timeout) as response:
                 raw = response.read()
         except urllib.error.HTTPError as error:
+            if 300 <= error.code < 400:
+                error.close()
+                raise ConsoleRedirect(
+                    error.code, error.headers.get("Location"), request.full_url
+                ) from error
             body = _json_or_text(error.read())
             if error.code in (502, 503, 504):
                 raise ConsoleUnavailable(
@@ -99,11 +127,31 @@ class GovernanceClient:
             raise ConsoleProtocolError("The console's answer is not a JSON object.")
         return body
 
-    def _decision(self, body: dict[str, Any]) -> Decision:
+    def _decision(
+        self,
+        body: dict[str, Any],
+        *,
+        request_id: str | None = None,
+        decision_id: str | None = None,
+    ) -> Decision:
+        """The answer as a Decision, refused unless it answers the question asked: an
+        answer for another request (a cache, a proxy, a replayed body) must not let an
+        action run."""
         try:
-            return Decision.from_json(body)
+            decision = Decision.from_json(body)
         except (KeyError, TypeError, ValueError) as error:
             raise ConsoleProtocolError(f"The console's answer lacks {error}.") from error
+        if request_id is not None and decision.request_id != request_id:
+            raise ConsoleProtocolError(
+                f"The console answered for request_id {decision.request_id!r}, "
+                f"not {request_id!r} as asked."
+            )
+        if decision_id is not None and decision.decision_id != decision_id:
+            raise ConsoleProtocolError(
+                f"The console answered for decision {decision.decision_id!r}, "
+                f"not {decision_id!r} as asked."
+            )
+        return decision
 
     # -- The decision API ------------------------------------------------------
 
@@ -123,8 +171,9 @@ class GovernanceClient:
     ) -> Decision:
         """Ask before acting. Returns the decision whatever it is (allowed, denied or
         pending); raises a ConsoleError when there is no usable answer."""
+        request_id = request_id or uuid.uuid4().hex
         body = {
-            "request_id": request_id or uuid.uuid4().hex,
+            "request_id": request_id,
             "on_behalf_of": on_behalf_of,
             "profile": profile,
             "action": action,
@@ -138,15 +187,19 @@ class GovernanceClient:
         if plugin:
             body["plugin"] = plugin
         try:
-            return self._decision(self._request("POST", "/api/v1/decisions", body))
+            answer = self._request("POST", "/api/v1/decisions", body)
         except ConsoleHTTPError as error:
             # A profile the runtime may not use is a 403 that carries a decision.
             if error.status == 403 and isinstance(error.body, dict) and "decision_id" in error.body:
-                return self._decision(error.body)
+                return self._decision(error.body, request_id=request_id)
             raise
+        return self._decision(answer, request_id=request_id)
 
     def get(self, decision_id: str) -> Decision:
-        return self._decision(self._request("GET", f"/api/v1/decisions/{decision_id}"))
+        """The decision's current state; refused unless it is the decision asked for."""
+        decision_id = str(decision_id)
+        answer = self._request("GET", f"/api/v1/decisions/{_segment(decision_id)}")
+        return self._decision(answer, decision_id=decision_id)
 
     def wait(
         self,
@@ -176,17 +229,36 @@ class GovernanceClient:
         """Tell the console what the agent did: executed, failed or skipped. The digest of
         the params that were allowed is sent along, as the console requires."""
         body = {"status": status, "params_digest": decision.params_digest, "detail": detail[:4000]}
-        return self._decision(
-            self._request("POST", f"/api/v1/decisions/{decision.decision_id}/outcome", body)
-        )
+        path = f"/api/v1/decisions/{_segment(decision.decision_id)}/outcome"
+        return self._decision(self._request("POST", path, body), decision_id=decision.decision_id)
 
     def catalog_item(self, slug: str) -> dict[str, Any]:
         """A catalog item (connectors carry `mcp_server`: how to reach them)."""
-        return self._request("GET", f"/api/v1/catalog/items/{slug}")
+        return self._request("GET", f"/api/v1/catalog/items/{_segment(slug)}")
 
     def runtime_profile(self, slug: str) -> dict[str, Any]:
         """A profile this runtime may use: its allowed action types and grants."""
-        return self._request("GET", f"/api/v1/runtime/profiles/{slug}")
+        return self._request("GET", f"/api/v1/runtime/profiles/{_segment(slug)}")
+
+    def tool_mappings(self, revision: int | None = None) -> dict[str, Any]:
+        """The console's tool mappings; {"unchanged": true} while `revision` is current."""
+        query = f"?revision={int(revision)}" if isinstance(revision, int) else ""
+        body = self._request("GET", f"/api/v1/hooks/tool-mappings{query}")
+        if not isinstance(body.get("policy_revision"), int) or (
+            not body.get("unchanged") and not isinstance(body.get("rules"), list)
+        ):
+            raise ConsoleProtocolError("The console's tool mappings are not in the promised form.")
+        return body
+
+    def hook_event(self, event: dict[str, Any], *, profile: str, on_behalf_of: str) -> dict:
+        """Pass a Claude Code hook event to the console's HTTP hook endpoint."""
+        headers = {"X-Agent-Profile": profile, "X-On-Behalf-Of": on_behalf_of}
+        return self._request("POST", "/api/v1/hooks/claude-code", event, headers=headers)
+
+    def tool_definitions_changed(self, slug: str, **report: Any) -> dict[str, Any]:
+        """Tell the console that a connector's live tools differ from its pinned version."""
+        path = f"/api/v1/catalog/items/{_segment(slug)}/tool-definitions-changed"
+        return self._request("POST", path, report)
 
     def decide_and_wait(self, *, wait_timeout: float, **proposal: Any) -> Decision:
         """decide(), then wait() for a person if needed; raise unless it may run now."""
@@ -261,6 +333,12 @@ class GovernanceClient:
         """The action already ran: a failed report must not turn it into an exception."""
         with contextlib.suppress(GovernanceDenied):
             self.report_outcome(decision, status, detail)
+
+
+def _segment(value: str) -> str:
+    """One path segment, percent-encoded: an id or slug from an answer or a configuration
+    cannot add path segments, a query or a fragment ('/', '?', '#' are encoded)."""
+    return urllib.parse.quote(str(value), safe="")
 
 
 def _json_or_text(raw: bytes) -> Any:

@@ -16,19 +16,30 @@ URL for streamable HTTP). Tools the profile can never use are not listed. On too
 - then the outcome (executed, or failed when the upstream answered an error) is reported.
 
 Tool names are kept when they are unique across connectors and become <connector>__<tool>
-otherwise. The action is "<connector>.<tool without a leading '<connector>_'>" unless the
-mapping file (TOML, as for the Claude Code hook: [mcp.<connector>.tools], and
-[mcp.<connector>] writes = [...]) says otherwise. Needs the `mcp` extra."""
+otherwise. A tool maps to its action type, connector and data sources through the
+console's tool mappings, as the Claude Code hook does (the tool's name there is
+mcp__<connector>__<tool>); a tool no mapping covers defaults by its MCP annotations.
+
+What a server exposes is pinned: when the catalog's pinned version of a connector records
+the digest of its tool definitions (the canonical tools/list), the gateway compares the
+live server with it at start and whenever the server says its tools changed
+(notifications/tools/list_changed). On a difference every call to that server is refused
+with `tool_definitions_changed`, its tools are no longer listed, and the console is told
+(it records an audit event and e-mails the item's owner).
+
+`--describe -- <command...>` starts an MCP server and prints its canonical tool
+definitions and their digest, for an intake request. Needs the `mcp` extra."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import fnmatch
+import json
 import os
+import re
 import shutil
 import sys
-import tomllib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -41,12 +52,12 @@ from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.lowlevel import Server
 
+from agent_governance.claude_code import MappingDocument
 from agent_governance.client import GovernanceClient
 from agent_governance.errors import GovernanceDenied
 from agent_governance.models import Decision
-from agent_governance.paths import data_source
-
-DEFAULT_MAPPING = Path(__file__).with_name("mcp_gateway_mapping.toml")
+from agent_governance.tool_definitions import canonical_tools, tools_digest
+from agent_governance.tool_mapping import MappingError, action_for, map_call
 
 
 class GatewayError(Exception):
@@ -60,56 +71,115 @@ class Route:
     session: ClientSession
 
 
+def tool_json(tool: types.Tool) -> dict[str, Any]:
+    return tool.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+def annotations_of(tool: types.Tool) -> dict[str, Any]:
+    return tool_json(tool).get("annotations") or {}
+
+
+@dataclass
+class Upstream:
+    """One connector's MCP server and what the catalog pinned for it."""
+
+    slug: str
+    session: ClientSession | None = None
+    pinned_version: str | None = None
+    pinned_digest: str = ""
+    tools: list[types.Tool] = field(default_factory=list)
+    changed: str | None = None  # why its calls are refused, once its tools changed
+    stale: bool = False  # the server said its tools changed: re-read before the next use
+
+
 @dataclass
 class Gateway:
     client: GovernanceClient
     profile: str
     on_behalf_of: str
-    mapping: dict[str, Any]
+    mapping: MappingDocument | None = None
     wait_timeout: float = 300.0
     poll_interval: float = 1.0
     model: str = ""
     routes: dict[str, Route] = field(default_factory=dict)
     allowed: tuple[str, ...] = ()
+    upstreams: dict[str, Upstream] = field(default_factory=dict)
 
     # -- Mapping --------------------------------------------------------------
 
-    def action_of(self, connector: str, tool: str) -> str:
-        explicit = self.mapping.get("mcp", {}).get(connector, {}).get("tools", {}).get(tool)
-        if explicit:
-            return explicit
-        prefix = f"{connector}_"
-        return f"{connector}.{tool[len(prefix) :] if tool.startswith(prefix) else tool}"
+    def tool_name(self, connector: str, tool: str) -> str:
+        return f"mcp__{connector}__{tool}"
 
-    def writes(self, connector: str, tool: str) -> bool:
-        return tool in self.mapping.get("mcp", {}).get(connector, {}).get("writes", [])
-
-    def usable(self, connector: str, tool: str) -> bool:
-        action = self.action_of(connector, tool)
+    def usable(self, connector: str, tool: types.Tool) -> bool:
+        action = action_for(
+            self.mapping.rules, self.tool_name(connector, tool.name), annotations_of(tool)
+        )
         return any(fnmatch.fnmatchcase(action, pattern) for pattern in self.allowed)
 
     # -- Start ----------------------------------------------------------------
 
     async def connect(self, stack: contextlib.AsyncExitStack, connectors: list[str]) -> None:
-        """Start each connector's MCP server and index the tools the profile can use."""
+        """Start each connector's MCP server, check what it exposes against the pinned
+        version, and index the tools the profile can use."""
         profile = await anyio.to_thread.run_sync(self.client.runtime_profile, self.profile)
         self.allowed = tuple(profile.get("action_types", []))
-        found: dict[str, list[Route]] = {}
+        self.mapping = MappingDocument.from_json(
+            await anyio.to_thread.run_sync(self.client.tool_mappings)
+        )
         for slug in connectors:
-            session = await self._open(stack, slug)
-            listed = await session.list_tools()
-            for tool in listed.tools:
-                if self.usable(slug, tool.name):
-                    found.setdefault(tool.name, []).append(Route(slug, tool, session))
+            upstream = self.upstreams[slug] = Upstream(slug)
+            upstream.session = await self._open(stack, upstream)
+            await self.refresh(upstream)
+
+    async def refresh(self, upstream: Upstream) -> None:
+        """(Re)read a server's tools, compare them with the pinned digest, re-index."""
+        listed = await upstream.session.list_tools()
+        upstream.tools = list(listed.tools)
+        found = tools_digest([tool_json(t) for t in upstream.tools])
+        if upstream.pinned_digest and found != upstream.pinned_digest and not upstream.changed:
+            upstream.changed = (
+                f"the tools of {upstream.slug} differ from those reviewed for its pinned "
+                f"version {upstream.pinned_version} (pinned {upstream.pinned_digest}, "
+                f"now {found}); every call to it is refused until an owner reviews them."
+            )
+            await self._report_change(upstream, found)
+        self._index()
+
+    def _index(self) -> None:
+        found: dict[str, list[Route]] = {}
+        for upstream in self.upstreams.values():
+            for tool in upstream.tools:
+                if upstream.changed or self.usable(upstream.slug, tool):
+                    found.setdefault(tool.name, []).append(
+                        Route(upstream.slug, tool, upstream.session)
+                    )
+        self.routes = {}
         for name, routes in found.items():
             for route in routes:
                 exposed = name if len(routes) == 1 else f"{route.connector}__{name}"
                 self.routes[exposed] = route
 
-    async def _open(self, stack: contextlib.AsyncExitStack, slug: str) -> ClientSession:
+    async def _report_change(self, upstream: Upstream, found: str) -> None:
+        report = {
+            "version": upstream.pinned_version,
+            "expected_digest": upstream.pinned_digest,
+            "found_digest": found,
+            "tools": canonical_tools([tool_json(t) for t in upstream.tools]),
+        }
+        print(f"agc-mcp-gateway: tool_definitions_changed: {upstream.changed}", file=sys.stderr)
+        with contextlib.suppress(GovernanceDenied):
+            await anyio.to_thread.run_sync(
+                lambda: self.client.tool_definitions_changed(upstream.slug, **report)
+            )
+
+    async def _open(self, stack: contextlib.AsyncExitStack, upstream: Upstream) -> ClientSession:
+        slug = upstream.slug
         item = await anyio.to_thread.run_sync(self.client.catalog_item, slug)
         if item.get("kind") != "connector" or item.get("status") != "approved":
             raise GatewayError(f"{slug} is not an approved connector in the catalog.")
+        pinned = next((v for v in item.get("versions", []) if v.get("is_pinned")), None)
+        upstream.pinned_version = pinned.get("version") if pinned else None
+        upstream.pinned_digest = (pinned or {}).get("tool_definitions_digest") or ""
         server = item.get("mcp_server") or {}
         if "url" in server:
             read, write, *_ = await stack.enter_async_context(streamable_http_client(server["url"]))
@@ -120,7 +190,7 @@ class Gateway:
             parameters = StdioServerParameters(
                 command=_executable(command[0]),
                 args=[*command[1:], *server.get("args", [])],
-                env=server.get("env"),
+                env=_expand_env(server.get("env")),
             )
             read, write = await stack.enter_async_context(
                 stdio_client(parameters, errlog=sys.stderr)
@@ -129,30 +199,56 @@ class Gateway:
             raise GatewayError(
                 f"The catalog does not say how to reach {slug} (mcp_server is empty)."
             )
-        session = await stack.enter_async_context(ClientSession(read, write))
+
+        async def on_message(message: Any) -> None:
+            # Re-read on the next use, not here: a request sent from inside the session's
+            # receive loop would wait for an answer that loop must read.
+            if isinstance(message, types.ToolListChangedNotification):
+                upstream.stale = True
+
+        session = await stack.enter_async_context(
+            ClientSession(read, write, message_handler=on_message)
+        )
         await session.initialize()
         return session
 
     # -- MCP handlers -----------------------------------------------------------
 
     async def list_tools(self, ctx, params) -> types.ListToolsResult:
-        tools = [
-            route.tool.model_copy(update={"name": name}) for name, route in self.routes.items()
+        return types.ListToolsResult(tools=await self.list_tools_visible())
+
+    async def refresh_stale(self) -> None:
+        for upstream in self.upstreams.values():
+            if upstream.stale:
+                upstream.stale = False
+                await self.refresh(upstream)
+
+    async def list_tools_visible(self) -> list[types.Tool]:
+        await self.refresh_stale()
+        return [
+            route.tool.model_copy(update={"name": name})
+            for name, route in self.routes.items()
+            if not self.upstreams[route.connector].changed
         ]
-        return types.ListToolsResult(tools=tools)
 
     async def call_tool(self, ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
+        await self.refresh_stale()
         route = self.routes.get(params.name)
         if route is None:
             return refusal(f"tool_not_available: {params.name} is not a tool this profile may use.")
+        changed = self.upstreams[route.connector].changed
+        if changed:
+            return refusal(f"tool_definitions_changed: {changed}")
         arguments = dict(params.arguments or {})
         try:
             decision = await self._decide(route, arguments)
             if decision.pending:
                 decision = await self._wait(ctx, decision)
+        except MappingError as error:
+            return refusal(f"mapping_incomplete: {route.tool.name}: {error}.")
         except GovernanceDenied as error:
             return refusal(
-                f"console_unavailable: {error}. Denied because the console gave no answer."
+                f"{error.code}: {error} Denied because the console gave no usable answer."
             )
         if not decision.allowed:
             state = "approval_pending" if decision.pending else decision.status
@@ -160,15 +256,19 @@ class Gateway:
         return await self._forward(route, decision)
 
     async def _decide(self, route: Route, arguments: dict[str, Any]) -> Decision:
-        action = self.action_of(route.connector, route.tool.name)
-        resource = arguments.get("repo_path") or arguments.get("path") or ""
+        mapped = map_call(
+            self.mapping.rules,
+            self.tool_name(route.connector, route.tool.name),
+            arguments,
+            annotations=annotations_of(route.tool),
+        )
         proposal = dict(
             request_id=f"mcp-{uuid.uuid4().hex}",
             on_behalf_of=self.on_behalf_of,
             profile=self.profile,
-            action=action,
-            connector=route.connector if self.writes(route.connector, route.tool.name) else None,
-            data_sources=data_source(route.connector, str(resource)),
+            action=mapped.action,
+            connector=mapped.connector,
+            data_sources=mapped.data_sources,
             model=self.model,
             params=arguments,
             rationale=f"MCP tools/call {route.tool.name} on {route.connector} via the gateway.",
@@ -209,6 +309,19 @@ class Gateway:
             await anyio.to_thread.run_sync(
                 lambda: self.client.report_outcome(decision, status, detail)
             )
+
+
+def _expand_env(env: dict[str, str] | None) -> dict[str, str] | None:
+    """${NAME} in a catalog env value is taken from the gateway's environment: secrets
+    are referenced, never stored in the catalog."""
+    if env is None:
+        return None
+    return {
+        key: re.sub(
+            r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: os.environ.get(m.group(1), ""), value
+        )
+        for key, value in env.items()
+    }
 
 
 def _executable(name: str) -> str:
@@ -254,15 +367,18 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--connector", action="append", default=[], help="A catalog connector slug (repeat)."
     )
     parser.add_argument(
-        "--mapping", default=os.environ.get("AGC_MAPPING"), help="A TOML mapping file."
-    )
-    parser.add_argument(
         "--wait-seconds", type=float, default=float(os.environ.get("AGC_WAIT_SECONDS", "300"))
     )
     parser.add_argument("--transport", choices=["stdio", "streamable-http"], default="stdio")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8017)
     parser.add_argument("--model", default=os.environ.get("AGC_MODEL", ""))
+    parser.add_argument(
+        "--describe",
+        action="store_true",
+        help="--describe -- COMMAND...: print the canonical tool definitions of an MCP "
+        "server (for an intake request) and exit.",
+    )
     args = parser.parse_args(argv)
     missing = [name for name in ("url", "profile", "on_behalf_of") if not getattr(args, name)]
     if missing or not args.connector or not os.environ.get("AGC_TOKEN"):
@@ -274,14 +390,19 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--describe"]:
+        command = argv[2:] if argv[1:2] == ["--"] else argv[1:]
+        if not command:
+            print("agc-mcp-gateway: give the server's command: --describe -- CMD", file=sys.stderr)
+            return 2
+        print(json.dumps(anyio.run(describe, command), indent=2, ensure_ascii=False))
+        return 0
     args = parse(argv)
-    with open(args.mapping or DEFAULT_MAPPING, "rb") as handle:
-        mapping = tomllib.load(handle)
     gateway = Gateway(
         client=GovernanceClient(args.url, os.environ["AGC_TOKEN"]),
         profile=args.profile,
         on_behalf_of=args.on_behalf_of,
-        mapping=mapping,
         wait_timeout=args.wait_seconds,
         model=args.model,
     )
@@ -298,10 +419,41 @@ def main(argv: list[str] | None = None) -> int:
                 port=args.port,
                 log_level="warning",
             )
-    except (GatewayError, GovernanceDenied) as error:
-        print(f"agc-mcp-gateway: {error}", file=sys.stderr)
+    except BaseException as error:  # noqa: BLE001 - re-raised unless it is a refusal to start
+        refusal = _refusal_to_start(error)
+        if refusal is None:
+            raise
+        code = getattr(refusal, "code", "gateway_not_configured")
+        print(f"agc-mcp-gateway: {code}: {refusal}", file=sys.stderr)
         return 2
     return 0
+
+
+def _refusal_to_start(error: BaseException) -> Exception | None:
+    """The configuration or console error that stopped the start, if that is what it was.
+    The MCP server's task group wraps errors raised in its lifespan in exception groups."""
+    if isinstance(error, GatewayError | GovernanceDenied):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            found = _refusal_to_start(inner)
+            if found is not None:
+                return found
+    return None
+
+
+async def describe(command: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """The canonical tools/list of the MCP server `command` starts, and its digest."""
+    parameters = StdioServerParameters(
+        command=_executable(command[0]), args=command[1:], env=_expand_env(env)
+    )
+    async with (
+        stdio_client(parameters, errlog=sys.stderr) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        tools = [tool_json(t) for t in (await session.list_tools()).tools]
+    return {"tools": canonical_tools(tools), "digest": tools_digest(tools)}
 
 
 async def _serve_stdio(server: Server) -> None:

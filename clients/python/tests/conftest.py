@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fakes import JSON, FakeConsole, decision_json
 
 from audit.services import SYSTEM
 from governance.management.commands.seed_demo import PEOPLE, POLICY_FILE, email_of
@@ -94,3 +95,11 @@ def scratch_repo(tmp_path) -> Path:
     (repo / "README.md").write_text("hello\nmore\n")
     subprocess.run(["git", "add", "README.md"], cwd=repo, check=True, env=env)
     return repo
+
+
+@pytest.fixture
+def elsewhere():
+    """Another host, which would say "allowed" to anything: no request may ever reach it."""
+    fake = FakeConsole(lambda seen: (200, JSON, decision_json("anything", params={})))
+    yield fake
+    fake.close()

@@ -1,8 +1,6 @@
 """The Python client against the running console, and its fail-closed errors."""
 
-import http.server
 import json
-import socket
 import threading
 import time
 
@@ -12,12 +10,14 @@ from agent_governance import (
     ApprovalPending,
     ConsoleHTTPError,
     ConsoleProtocolError,
+    ConsoleRedirect,
     ConsoleTimeout,
     ConsoleUnavailable,
     GovernanceClient,
     GovernanceDenied,
     params_digest,
 )
+from fakes import HOSTILE, JSON, FakeConsole, decision_json, free_port, hostile_console
 
 from governance.models import Decision
 
@@ -178,49 +178,18 @@ def test_guarded_raises_approval_pending_when_nobody_decides(client):
         send(to="x@y.example")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def scripted(answers) -> FakeConsole:
+    """A console that gives these answers (status, body, delay) in turn, then 500s."""
+    answers = list(answers)
+
+    def respond(seen):
+        status, body, delay = answers.pop(0) if answers else (500, b"", 0)
+        return status, {}, body, delay
+
+    return FakeConsole(respond)
 
 
-class FakeConsole:
-    """A local HTTP server that answers what a test tells it to, recording requests."""
-
-    def __init__(self, answers):
-        self.answers, self.bodies = list(answers), []
-        fake = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                fake.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                status, body, delay = fake.answers.pop(0) if fake.answers else (500, b"", 0)
-                time.sleep(delay)
-                self.send_response(status)
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-
-
-DECISION = json.dumps(
-    {
-        "decision_id": "d",
-        "request_id": "r",
-        "outcome": "allow",
-        "status": "allowed",
-        "reason": "auto_execute_allowlisted",
-        "params_digest": "x",
-    }
-).encode()
+DECISION = decision_json("r", decision_id="d")
 
 
 @pytest.mark.parametrize(
@@ -238,7 +207,7 @@ DECISION = json.dumps(
     ],
 )
 def test_every_failure_is_a_deny_with_its_own_type(db, answers, error):
-    fake = FakeConsole(answers)
+    fake = scripted(answers)
     client = GovernanceClient(
         fake.url, "token", timeout=1, retries=0 if error is not ConsoleUnavailable else 2
     )
@@ -257,16 +226,118 @@ def test_an_unreachable_console_is_a_deny(db):
 
 
 def test_retries_reuse_the_same_request_id(db):
-    fake = FakeConsole([(503, b"", 0), (502, b"", 0), (201, DECISION, 0)])
+    fake = scripted([(503, b"", 0), (502, b"", 0), (201, DECISION, 0)])
     try:
-        decision = GovernanceClient(fake.url, "token", timeout=2, retries=2).decide(**READ)
+        client = GovernanceClient(fake.url, "token", timeout=2, retries=2)
+        decision = client.decide(**READ, request_id="r")
     finally:
         fake.close()
     assert decision.allowed
-    assert len(fake.bodies) == 3
-    assert len({body["request_id"] for body in fake.bodies}) == 1
+    assert len(fake.seen) == 3
+    assert {seen.body["request_id"] for seen in fake.seen} == {"r"}
 
 
 def test_a_base_url_without_scheme_is_refused():
     with pytest.raises(ValueError):
         GovernanceClient("governance.corp.example", "token")
+
+
+def redirecting(status: int, elsewhere) -> FakeConsole:
+    """A console that redirects every request to the same path on another host."""
+    return FakeConsole(lambda seen: (status, {"Location": f"{elsewhere.url}{seen.path}"}, b""))
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirected_decision_is_refused_and_the_token_stays_home(db, elsewhere, status):
+    """A 3xx is a deny that says why; the other host never sees a request, so never the
+    runtime's token, and its "allowed" is never read."""
+    console = redirecting(status, elsewhere)
+    try:
+        with pytest.raises(ConsoleRedirect) as raised:
+            GovernanceClient(console.url, "agc_rt_secret", timeout=2).decide(**READ)
+    finally:
+        console.close()
+    assert elsewhere.seen == []
+    assert raised.value.status == status and raised.value.location.startswith(elsewhere.url)
+    assert "redirects are refused" in str(raised.value)
+    assert raised.value.code == "console_redirect"
+    assert len(console.seen) == 1  # a redirect is not retried either
+
+
+@pytest.mark.parametrize("method", ["get", "report_outcome", "catalog_item", "runtime_profile"])
+def test_every_request_refuses_a_redirect(db, elsewhere, method):
+    console = redirecting(302, elsewhere)
+    client = GovernanceClient(console.url, "agc_rt_secret", timeout=2)
+    decision = client._decision(json.loads(decision_json("r", decision_id="d-1")))
+    argument = decision if method == "report_outcome" else "d-1"
+    try:
+        with pytest.raises(ConsoleRedirect):
+            getattr(client, method)(
+                *([argument, "executed"] if method == "report_outcome" else [argument])
+            )
+    finally:
+        console.close()
+    assert elsewhere.seen == []
+
+
+def test_an_allow_for_another_request_id_is_refused(db):
+    console = FakeConsole(lambda seen: (201, JSON, decision_json("not-mine")))
+    try:
+        with pytest.raises(ConsoleProtocolError) as raised:
+            GovernanceClient(console.url, "token", timeout=2).decide(**READ, request_id="mine")
+    finally:
+        console.close()
+    assert "request_id 'not-mine', not 'mine'" in str(raised.value)
+
+
+def test_a_403_decision_for_another_request_id_is_refused(db):
+    console = FakeConsole(lambda seen: (403, JSON, decision_json("not-mine", status="denied")))
+    try:
+        with pytest.raises(ConsoleProtocolError):
+            GovernanceClient(console.url, "token", timeout=2).decide(**READ, request_id="mine")
+    finally:
+        console.close()
+
+
+@pytest.mark.parametrize("method", ["get", "report_outcome"])
+def test_an_answer_about_another_decision_is_refused(db, method):
+    console = FakeConsole(lambda seen: (200, JSON, decision_json("r", decision_id="d-2")))
+    client = GovernanceClient(console.url, "token", timeout=2)
+    asked = client._decision(json.loads(decision_json("r", decision_id="d-1")))
+    try:
+        with pytest.raises(ConsoleProtocolError) as raised:
+            if method == "get":
+                client.get("d-1")
+            else:
+                client.report_outcome(asked, "executed")
+    finally:
+        console.close()
+    assert "decision 'd-2', not 'd-1'" in str(raised.value)
+
+
+def test_an_id_cannot_change_the_path_it_is_put_into(db):
+    console = FakeConsole(lambda seen: (404, JSON, b'{"detail": "no"}'))
+    try:
+        with pytest.raises(ConsoleHTTPError):
+            GovernanceClient(console.url, "token", timeout=2).get("x/../../catalog/items/y?z#w")
+    finally:
+        console.close()
+    assert console.seen[0].path == "/api/v1/decisions/x%2F..%2F..%2Fcatalog%2Fitems%2Fy%3Fz%23w"
+
+
+@pytest.mark.parametrize("kind", [*HOSTILE, "unreachable"])
+def test_decide_and_wait_fails_closed_on_every_hostile_answer(db, elsewhere, kind):
+    """The same hostile consoles as the Claude Code hook's and the gateway's tests."""
+    console = hostile_console(kind, elsewhere)
+    url = console.url
+    if kind == "unreachable":
+        console.close()
+    client = GovernanceClient(url, "agc_rt_secret", timeout=2, retries=0)
+    try:
+        with pytest.raises(GovernanceDenied) as raised:
+            client.decide_and_wait(wait_timeout=1, **READ)
+    finally:
+        if kind != "unreachable":
+            console.close()
+    assert not isinstance(raised.value, ApprovalPending | ActionDenied)
+    assert elsewhere.seen == []

@@ -48,7 +48,11 @@ PEOPLE = [
     ("devon", "Devon", "Miller", ["Engineering"], False),
 ]
 LOGINS = [
-    ("gina", "Governance admin: profiles, action types, allow-list, catalog, runtimes"),
+    (
+        "gina",
+        "Governance admin: profiles, action types, allow-list, catalog, runtimes "
+        "(Runtimes: Claude Code's managed settings), tool mappings",
+    ),
     ("owen", "Connector owner: CRM, mail, ticketing and their versions"),
     ("alex", "Approver: the approval inbox (also in Finance approvers)"),
     ("blake", "Approver: the second approver for critical actions"),
