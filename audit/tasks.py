@@ -1,4 +1,4 @@
-"""Celery tasks of the audit log."""
+"""Celery tasks of the audit log's core. The insights' tasks live in audit/insights/tasks.py."""
 
 from celery import shared_task
 
@@ -10,15 +10,3 @@ def seal_audit_events() -> int:
     """Seal the events written since the last run (beat, every minute). Never on the
     decision path; idempotent."""
     return len(audit_seal_new_events())
-
-
-@shared_task
-def refresh_rollups() -> int:
-    """Count again the days touched since the last run, then recompute the tuning
-    recommendations (beat, every five minutes). Idempotent; safe to re-run."""
-    from audit.rollups import rollups_refresh
-    from audit.tuning import recommendations_refresh
-
-    days = rollups_refresh()
-    recommendations_refresh()
-    return len(days)

@@ -155,7 +155,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    "audit.staticfiles.PlotlyFinder",  # plotly.js from the plotly package, never a CDN
+    "audit.insights.staticfiles.PlotlyFinder",  # plotly.js from the plotly package, never a CDN
 ]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # Production runs `collectstatic` and sets STATIC_MANIFEST=1 for hashed, long-cached
@@ -266,7 +266,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     "seal-audit-events": {"task": "audit.tasks.seal_audit_events", "schedule": 60.0},
-    "refresh-rollups": {"task": "audit.tasks.refresh_rollups", "schedule": 300.0},
+    "refresh-rollups": {"task": "audit.insights.tasks.refresh_rollups", "schedule": 300.0},
     "expire-approvals": {"task": "approvals.tasks.expire_approvals", "schedule": 60.0},
     "escalate-approvals": {"task": "approvals.tasks.escalate_approvals", "schedule": 60.0},
     "remind-intake-reviewers": {

@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 
 from approvals.models import ApprovalRequest
 from approvals.services import approval_vote_cast
-from audit.rollups import rollups_refresh
-from audit.tuning import recommendations_refresh
+from audit.insights.rollups import rollups_refresh
+from audit.insights.tuning import recommendations_refresh
 from governance.models import ActionType
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

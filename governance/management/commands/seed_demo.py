@@ -303,8 +303,8 @@ class Command(BaseCommand):
             when += timedelta(minutes=self.rng.uniform(2, 30))
 
     def refresh_dashboards(self) -> None:
-        from audit.rollups import rollups_refresh
-        from audit.tuning import recommendations_refresh
+        from audit.insights.rollups import rollups_refresh
+        from audit.insights.tuning import recommendations_refresh
 
         days = rollups_refresh(full=True)
         count = recommendations_refresh()

@@ -12,8 +12,8 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from audit.choices import Category
+from audit.insights.rollups import empty_histogram, percentile
 from audit.models import ApprovalTimingRollup, DecisionRollup
-from audit.rollups import empty_histogram, percentile
 
 WINDOWS = (7, 30, 90)
 CATEGORY_ORDER = [

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
-from audit import dashboard
 from audit.choices import Category
-from audit.links import audit_log_url
+from audit.insights import dashboard
+from audit.insights.links import audit_log_url
 
 COLORS = {
     Category.ALLOWED: "#1d7a46",

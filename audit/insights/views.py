@@ -14,19 +14,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from audit.charts import CHARTS
 from audit.choices import RecommendationStatus
-from audit.dashboard import WINDOWS, WindowError, totals, window_parse
-from audit.models import QuarterlySignOff, Recommendation, RollupState
-from audit.quarterly import Quarter, QuarterError, quarter_review, quarterly_signoff
-from audit.selectors import spreadsheet_safe
-from audit.simulator import CHANGE_KINDS, Change, change_parse, simulate
-from audit.tuning import (
+from audit.insights.charts import CHARTS
+from audit.insights.dashboard import WINDOWS, WindowError, totals, window_parse
+from audit.insights.quarterly import Quarter, QuarterError, quarter_review, quarterly_signoff
+from audit.insights.simulator import CHANGE_KINDS, Change, change_parse, simulate
+from audit.insights.tuning import (
     change_apply,
     recommendation_apply,
     recommendation_dismiss,
     tuning_settings,
 )
+from audit.models import QuarterlySignOff, Recommendation, RollupState
+from audit.selectors import spreadsheet_safe
 from governance import permissions
 from governance.exceptions import ApplicationError
 from governance.models import ActionType, PermissionProfile
@@ -56,7 +56,10 @@ def dashboard_view(request):
         window = window_parse(request.GET)
     except WindowError as error:
         return render(
-            request, "audit/dashboard.html", {"error": str(error), "windows": WINDOWS}, status=400
+            request,
+            "audit/insights/dashboard.html",
+            {"error": str(error), "windows": WINDOWS},
+            status=400,
         )
     charts = []
     for name in CHART_ORDER:
@@ -72,7 +75,7 @@ def dashboard_view(request):
         )
     return render(
         request,
-        "audit/dashboard.html",
+        "audit/insights/dashboard.html",
         {
             "window": window,
             "windows": WINDOWS,
@@ -105,7 +108,7 @@ def tuning_view(request):
         return HttpResponseBadRequest("status must be open, applied or dismissed.")
     return render(
         request,
-        "audit/tuning.html",
+        "audit/insights/tuning.html",
         {
             "recommendations": Recommendation.objects.filter(status=status).select_related(
                 "decided_by"
@@ -176,7 +179,7 @@ def recommendation_detail(request, pk):
             context["days"] = days
         except (WindowError, ApplicationError) as error:
             context["error"] = getattr(error, "message", str(error))
-    return render(request, "audit/recommendation_detail.html", context)
+    return render(request, "audit/insights/recommendation_detail.html", context)
 
 
 @role_required(permissions.is_governance_admin)
@@ -212,23 +215,25 @@ def simulate_view(request):
         "actions": ActionType.objects.values_list("key", flat=True),
     }
     if not data.get("kind"):
-        return render(request, "audit/simulate.html", context)
+        return render(request, "audit/insights/simulate.html", context)
     try:
         change = change_parse(dict(data.items()))
         start, end, days = _simulation_window(request)
     except (WindowError, ApplicationError) as error:
         context["error"] = getattr(error, "message", str(error))
-        return render(request, "audit/simulate.html", context, status=400)
+        return render(request, "audit/insights/simulate.html", context, status=400)
     if request.method == "POST" and data.get("apply"):
         try:
             change_apply(change, actor=request.user)
         except ApplicationError as error:
             context["error"] = error.message
-            return render(request, "audit/simulate.html", context, status=error.status_code)
+            return render(
+                request, "audit/insights/simulate.html", context, status=error.status_code
+            )
         messages.success(request, f"Applied: {change.describe()}.")
         return redirect(reverse("audit:tuning"))
     context.update(simulation=simulate(change, start=start, end=end), days=days, change=change)
-    return render(request, "audit/simulate.html", context)
+    return render(request, "audit/insights/simulate.html", context)
 
 
 @role_required(can_see_dashboards)
@@ -236,13 +241,13 @@ def quarterly_view(request):
     try:
         quarter = Quarter.parse(request.GET.get("quarter") or Quarter.current().label)
     except QuarterError as error:
-        return render(request, "audit/quarterly.html", {"error": str(error)}, status=400)
+        return render(request, "audit/insights/quarterly.html", {"error": str(error)}, status=400)
     review = quarter_review(quarter)
     if request.GET.get("format") == "csv":
         return _quarterly_csv(quarter, review)
     return render(
         request,
-        "audit/quarterly.html",
+        "audit/insights/quarterly.html",
         {
             "quarter": quarter,
             "review": review,
