@@ -6,6 +6,7 @@ from audit.insights import views
 
 urlpatterns = [
     path("dashboard/", views.dashboard_view, name="dashboard"),
+    path("dashboard/summary/", views.summary_view, name="dashboard_summary"),
     path("dashboard/charts/<str:name>.json", views.chart_json, name="chart_json"),
     path("tuning/", views.tuning_view, name="tuning"),
     path("tuning/simulate/", views.simulate_view, name="simulate"),

@@ -5,6 +5,7 @@ and signing off are for governance admins. Everything shown comes from the rollu
 stored recommendations; the simulator replays decisions on request only."""
 
 import csv
+import json
 from datetime import timedelta
 
 from django.contrib import messages
@@ -15,8 +16,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from audit.choices import RecommendationStatus
-from audit.insights.charts import CHARTS
-from audit.insights.dashboard import WINDOWS, WindowError, totals, window_parse
+from audit.insights.charts import CHARTS, NOTES, PLOTLY_JS
+from audit.insights.dashboard import (
+    WINDOWS,
+    WindowError,
+    decision_times,
+    denials,
+    freshness,
+    near_misses,
+    totals,
+    window_parse,
+)
+from audit.insights.headline import AT_RISK_WITHIN, approvals_at_risk, metrics
 from audit.insights.quarterly import Quarter, QuarterError, quarter_review, quarterly_signoff
 from audit.insights.simulator import CHANGE_KINDS, Change, change_parse, simulate
 from audit.insights.tuning import (
@@ -25,7 +36,7 @@ from audit.insights.tuning import (
     recommendation_dismiss,
     tuning_settings,
 )
-from audit.models import QuarterlySignOff, Recommendation, RollupState
+from audit.models import QuarterlySignOff, Recommendation
 from audit.selectors import spreadsheet_safe
 from governance import permissions
 from governance.exceptions import ApplicationError
@@ -46,49 +57,77 @@ CHART_ORDER = [
 ]
 
 
-def can_see_dashboards(user) -> bool:
-    return permissions.is_leadership(user) or permissions.is_governance_admin(user)
-
-
-@role_required(can_see_dashboards)
+@role_required(permissions.can_see_dashboards)
 def dashboard_view(request):
     try:
         window = window_parse(request.GET)
     except WindowError as error:
-        return render(
-            request,
-            "audit/insights/dashboard.html",
-            {"error": str(error), "windows": WINDOWS},
-            status=400,
-        )
-    charts = []
-    for name in CHART_ORDER:
-        figure, table = CHARTS[name](window)
-        html = figure.to_html(
-            full_html=False,
-            include_plotlyjs=False,
-            div_id=f"chart-{name}",
-            config={"displaylogo": False, "responsive": True},
-        )
-        charts.append(
-            {"name": name, "html": html, "table": table, "title": figure.layout.title.text}
-        )
+        context = {"error": str(error), "windows": WINDOWS}
+        return render(request, "audit/insights/dashboard.html", context, status=400)
     return render(
         request,
         "audit/insights/dashboard.html",
         {
-            "window": window,
+            **_headline_context(window, request.user),
             "windows": WINDOWS,
-            "totals": totals(window),
-            "charts": charts,
-            "state": RollupState.objects.filter(id=1).first(),
+            "plotly_js": PLOTLY_JS,
+            "charts": [_chart_in_page(name, window) for name in CHART_ORDER],
             "profiles": PermissionProfile.objects.values_list("slug", flat=True),
             "actions": ActionType.objects.values_list("key", flat=True),
         },
     )
 
 
-@role_required(can_see_dashboards)
+def _headline_context(window, user) -> dict:
+    """What the dashboard and its printable summary both show above the charts."""
+    at_risk_count, at_risk = approvals_at_risk()
+    return {
+        "window": window,
+        "previous": window.previous(),
+        "totals": totals(window),
+        "metrics": metrics(window),
+        "at_risk_count": at_risk_count,
+        "at_risk": at_risk,
+        "at_risk_hours": AT_RISK_WITHIN.total_seconds() / 3600,
+        "now": timezone.now(),
+        "can_open_decisions": permissions.can_view_policy(user),
+        **freshness(),
+    }
+
+
+@role_required(permissions.can_see_dashboards)
+def summary_view(request):
+    """The headline on one printable page: numbers and tables, no scripts."""
+    try:
+        window = window_parse(request.GET)
+    except WindowError as error:
+        return HttpResponseBadRequest(str(error))
+    context = _headline_context(window, request.user)
+    context["total"] = sum(context["totals"].values())
+    context["denial_reasons"] = denials(window, "reason", limit=5)
+    context["near_misses"] = near_misses(window)
+    context["bottlenecks"] = decision_times(window)
+    return render(request, "audit/insights/summary.html", context)
+
+
+def _chart_in_page(name: str, window) -> dict:
+    """One chart for the dashboard: its figure as JSON, drawn by charts.js when the chart
+    scrolls into view (ten figures drawn at once held the first paint for seconds), and
+    its title as the card's heading (where it wraps on a narrow screen instead of being
+    cut off) rather than inside the figure."""
+    figure, table = CHARTS[name](window)
+    title = figure.layout.title.text
+    figure.layout.title = None
+    return {
+        "name": name,
+        "figure": json.loads(figure.to_json()),
+        "table": table,
+        "title": title,
+        "note": NOTES.get(name),
+    }
+
+
+@role_required(permissions.can_see_dashboards)
 def chart_json(request, name):
     """One chart as Plotly figure JSON, for the same window and filters as the page."""
     if name not in CHARTS:
@@ -101,7 +140,7 @@ def chart_json(request, name):
     return HttpResponse(figure.to_json(), content_type="application/json")
 
 
-@role_required(can_see_dashboards)
+@role_required(permissions.can_see_dashboards)
 def tuning_view(request):
     status = request.GET.get("status", RecommendationStatus.OPEN)
     if status not in RecommendationStatus.values:
@@ -117,6 +156,7 @@ def tuning_view(request):
             "statuses": RecommendationStatus.choices,
             "is_admin": permissions.is_governance_admin(request.user),
             "window_days": tuning_settings()["window_days"],
+            **freshness(),
             "kinds": CHANGE_KINDS,
             "profiles": PermissionProfile.objects.values_list("slug", flat=True),
             "actions": ActionType.objects.values_list("key", flat=True),
@@ -159,7 +199,7 @@ def _evidence_rows(evidence: dict) -> list[tuple[str, str]]:
     return rows
 
 
-@role_required(can_see_dashboards)
+@role_required(permissions.can_see_dashboards)
 def recommendation_detail(request, pk):
     recommendation = get_object_or_404(Recommendation, pk=pk)
     context = {
@@ -236,7 +276,7 @@ def simulate_view(request):
     return render(request, "audit/insights/simulate.html", context)
 
 
-@role_required(can_see_dashboards)
+@role_required(permissions.can_see_dashboards)
 def quarterly_view(request):
     try:
         quarter = Quarter.parse(request.GET.get("quarter") or Quarter.current().label)
