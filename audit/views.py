@@ -212,5 +212,11 @@ def history(request, object_type: str, object_id: str):
     return render(
         request,
         "audit/object_history.html",
-        {"object": obj, "label": str(obj) if obj else events[0].object_repr, "events": events},
+        {
+            "object": obj,
+            "label": str(obj) if obj else events[0].object_repr,
+            "events": events,
+            # Owners, approvers and reviewers read histories but not the log itself.
+            "can_open_events": can_read_audit(request.user),
+        },
     )

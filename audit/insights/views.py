@@ -38,6 +38,7 @@ from audit.insights.tuning import (
 )
 from audit.models import QuarterlySignOff, Recommendation
 from audit.selectors import spreadsheet_safe
+from catalog.permissions import can_view_intake
 from governance import permissions
 from governance.exceptions import ApplicationError
 from governance.models import ActionType, PermissionProfile
@@ -296,6 +297,9 @@ def quarterly_view(request):
             ),
             "is_admin": permissions.is_governance_admin(request.user),
             "quarters": Quarter.recent(6),
+            # Leadership reads the review but not every intake request: name those, link
+            # only the ones this person may open.
+            "open_intake": [(r, can_view_intake(request.user, r)) for r in review.open_intake],
         },
     )
 

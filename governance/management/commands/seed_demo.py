@@ -50,6 +50,7 @@ PEOPLE = [
 LOGINS = [
     ("gina", "Governance admin: profiles, action types, allow-list, catalog, runtimes"),
     ("owen", "Connector owner: CRM, mail, ticketing and their versions"),
+    ("priya", "Security reviewer: reviews intake requests; owns drive, finance and repo"),
     ("alex", "Approver: the approval inbox (also in Finance approvers)"),
     ("blake", "Approver: the second approver for critical actions"),
     ("lee", "Leadership: dashboards"),
