@@ -63,6 +63,16 @@ def run_due(entries: list[Entry], *, now: datetime, run) -> float:
     return max(0.0, min(waits, default=MAX_NAP_SECONDS))
 
 
+def describe(entry: Entry) -> str:
+    """ "seal-audit-events every 60 s" (or the schedule as Celery writes it, for a crontab)."""
+    every = getattr(entry.schedule, "run_every", None)
+    return (
+        f"{entry.name} every {every.total_seconds():g} s"
+        if every
+        else f"{entry.name} {entry.schedule}"
+    )
+
+
 class Command(BaseCommand):
     help = (
         "Run the beat schedule's tasks (sealing, rollups, expiry, escalation, reminders) in "
@@ -77,9 +87,7 @@ class Command(BaseCommand):
 
         app.loader.import_default_modules()  # registers every app's tasks by name
         entries = schedule_entries(settings.CELERY_BEAT_SCHEDULE)
-        self.stdout.write(
-            "Periodic work: " + ", ".join(f"{e.name} ({e.schedule})" for e in entries)
-        )
+        self.stdout.write("Periodic work: " + ", ".join(map(describe, entries)))
 
         def run(entry: Entry) -> None:
             # apply() runs the task here, as a worker would; a failure is logged and the
