@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from approvals.models import ApprovalRequest
@@ -132,7 +131,3 @@ def approvals_at_risk(*, now=None) -> tuple[int, list[ApprovalRequest]]:
     )
     shown = at_risk.select_related("decision", "group").order_by("expires_at")[:AT_RISK_SHOWN]
     return at_risk.count(), list(shown)
-
-
-def pending_list_url() -> str:
-    return f"{reverse('governance:decision_list')}?status=pending"

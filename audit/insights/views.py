@@ -105,7 +105,8 @@ def summary_view(request):
     try:
         window = window_parse(request.GET)
     except WindowError as error:
-        return HttpResponseBadRequest(str(error))
+        context = {"error": str(error), "windows": WINDOWS}
+        return render(request, "audit/insights/dashboard.html", context, status=400)
     context = _headline_context(window, request.user)
     context["total"] = sum(context["totals"].values())
     context["denial_reasons"] = denials(window, "reason", limit=5)
