@@ -14,6 +14,7 @@ from django.utils import timezone
 from audit.choices import Category
 from audit.insights.rollups import empty_histogram, percentile
 from audit.models import ApprovalTimingRollup, DecisionRollup, RollupState
+from governance.periods import last_days
 
 WINDOWS = (7, 30, 90)
 CATEGORY_ORDER = [
@@ -64,8 +65,8 @@ def window_last_days(days: int, *, today: date | None = None, **filters: str) ->
     """The one definition of "the last N days" on every page (Home, Dashboard, summary):
     N calendar days in the configured time zone, today included, each action counted on
     the day the agent proposed it."""
-    today = today or timezone.localdate()
-    return Window(today - timedelta(days=days - 1), today, **filters)
+    start, end = last_days(days, today=today)
+    return Window(start, end, **filters)
 
 
 # The beat task refreshes every 5 minutes: three missed runs mean it is not running.

@@ -144,3 +144,14 @@ def test_the_printable_summary_has_the_headline_on_one_page(client, leader, two_
 def test_home_links_leadership_to_the_quarterly_review(client, leader, policy):
     client.force_login(leader)
     assert 'data-testid="home-quarterly"' in client.get("/").content.decode()
+
+
+def test_a_catalog_items_last_30_days_are_the_same_calendar_days(client, leader, decide):
+    with at(29 + 22 / 24):  # Oct 26, 12:00: outside Oct 27 – Nov 25
+        decide()
+    with at(29 - 9 / 24):
+        decide()
+    with at(0):
+        client.force_login(leader)
+        page = client.get("/catalog/crm/").content.decode()
+    assert 'data-testid="stat-allowed">1<' in page
