@@ -26,13 +26,17 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
-## demo: install, migrate, load the demo organisation, serve http://127.0.0.1:8000
+## demo: install, migrate, load the demo organisation, serve http://$(HOST):$(PORT) (PORT=8000
+## by default: `make demo PORT=8080`) with the periodic work (sealing, rollups, approval
+## expiry and escalation) running beside it, as Celery beat and a worker do in production
 demo: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	@echo ""
 	@echo "Console: http://$(HOST):$(PORT)/   (Ctrl-C to stop)"
-	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@DEBUG=1 $(BIN)/python manage.py run_periodic & periodic=$$!; \
+	trap 'kill $$periodic 2>/dev/null' EXIT INT TERM; \
+	DEBUG=1 SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## demo-reset: forget the demo database (SQLite) so the next `make demo` starts over
 demo-reset:

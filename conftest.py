@@ -9,6 +9,16 @@ import pytest
 pytest_plugins = ["governance.tests.fixtures"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: cached pages are keyed by data (a refresh time)
+    that another test, its data rolled back, can repeat exactly. (Cleared before the test,
+    not after: a test may point the cache at a server that is down on purpose.)"""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def pytest_configure(config):
     """`AGC_TEST_CLOCK=2026-11-28T10:00:00Z make test` runs the whole suite as if the clock
     read that moment (ticking from there), to find tests that depend on today's date: run

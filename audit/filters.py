@@ -3,16 +3,55 @@
 Every parameter works in a shared URL, e.g.
 /audit/?action=mail.send_external&approver=alex@corp.example&after=2026-10-01"""
 
+from datetime import datetime
+
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from audit.choices import EventType
 from audit.models import AuditEvent
 from governance.choices import ReasonCode
 from governance.identity import email_key
 
-DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"})
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    """A datetime-local field that shows any ISO 8601 value it is given, in local time.
+
+    Links from the dashboards carry full ISO timestamps with an offset
+    (2026-11-01T00:00:00+00:00), which a browser's datetime-local field cannot show: the
+    field stayed blank and the next search dropped the filter. Shown as local time
+    without offset, the value is visible, editable, and sent back unchanged in meaning."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        # step=1: a value with seconds is valid as it stands (no "step mismatch").
+        super().__init__(attrs={"step": "1", **(attrs or {})})
+
+    def format_value(self, value):
+        if isinstance(value, str):
+            value = parse_datetime(value.strip()) or value
+        if isinstance(value, datetime):
+            if timezone.is_aware(value):
+                value = timezone.localtime(value)
+            return value.strftime("%Y-%m-%dT%H:%M:%S" if value.second else "%Y-%m-%dT%H:%M")
+        return super().format_value(value)
+
+
+DATETIME_INPUT = LocalDateTimeInput()
+
+
+class AnyYesNoWidget(django_filters.widgets.BooleanWidget):
+    """Yes, no, or any (no filter), rather than django-filter's "Unknown"."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = (("", "Any"), ("true", "Yes"), ("false", "No"))
+
+
 APPROVAL_KINDS = [("auto", "Automatic (allow-list)"), ("human", "By a person"), ("none", "None")]
 OUTCOMES = [
     (value, value)
@@ -57,6 +96,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
     )
     model = django_filters.CharFilter()
     reason = django_filters.ChoiceFilter(choices=ReasonCode.choices, label="Reason code")
+    reversible = django_filters.BooleanFilter(label="Reversible action", widget=AnyYesNoWidget)
     approval_group = django_filters.CharFilter(
         field_name="decision__approval_request__group__name", label="Approver group"
     )
@@ -92,6 +132,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
             "plugin",
             "model",
             "reason",
+            "reversible",
             "approval_group",
             "decided_after",
             "decided_before",

@@ -8,11 +8,14 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, AuditSeal
 from governance.permissions import is_auditor, is_governance_admin, is_leadership
 
 PAGE_SIZE = 50
@@ -38,6 +41,36 @@ EXPORT_FIELDS = AuditEvent.RECORD_FIELDS + (
     "correlation_id",
     "content_hash",
 )
+
+
+# Sealing runs every minute on events older than the margin: an event still unsealed this
+# long after the margin means the periodic work is not running.
+SEALING_STALLED_AFTER = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class SealingState:
+    """What is sealed, and since when something is waiting to be: what the pages say
+    about sealing instead of promising it happens every minute."""
+
+    last_seal: AuditSeal | None
+    oldest_unsealed_at: datetime | None
+    stalled: bool
+
+
+def sealing_state(*, now: datetime | None = None) -> SealingState:
+    """The last seal, and the oldest event written since (two indexed reads)."""
+    now = now or timezone.now()
+    last_seal = AuditSeal.objects.order_by("-id").first()
+    first_unsealed = (
+        AuditEvent.objects.filter(id__gt=last_seal.last_event_id if last_seal else 0)
+        .order_by("id")
+        .values_list("recorded_at", flat=True)
+        .first()
+    )
+    margin = timedelta(seconds=settings.AUDIT_SEALING["MARGIN_SECONDS"])
+    stalled = first_unsealed is not None and (now - first_unsealed > margin + SEALING_STALLED_AFTER)
+    return SealingState(last_seal, first_unsealed, stalled)
 
 
 def can_read_audit(user) -> bool:

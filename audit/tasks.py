@@ -1,4 +1,4 @@
-"""Celery tasks of the audit log."""
+"""Celery tasks of the audit log's core. The insights' tasks live in audit/insights/tasks.py."""
 
 import logging
 
@@ -19,18 +19,6 @@ def seal_audit_events() -> int:
     except AuditIntegrityError as error:
         logger.error("Audit sealing stopped: %s", error)
         raise
-
-
-@shared_task
-def refresh_rollups() -> int:
-    """Count again the days touched since the last run, then recompute the tuning
-    recommendations (beat, every five minutes). Idempotent; safe to re-run."""
-    from audit.rollups import rollups_refresh
-    from audit.tuning import recommendations_refresh
-
-    days = rollups_refresh()
-    recommendations_refresh()
-    return len(days)
 
 
 @shared_task

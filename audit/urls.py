@@ -1,8 +1,9 @@
-"""The audit log pages."""
+"""The audit log pages, then the insights' pages (audit/insights/urls.py) under the same
+`audit:` namespace."""
 
-from django.urls import path
+from django.urls import include, path
 
-from audit import insight_views, views
+from audit import views
 
 app_name = "audit"
 
@@ -12,14 +13,5 @@ urlpatterns = [
     path("integrity/", views.integrity, name="integrity"),
     path("events/<int:pk>/", views.event_detail, name="event_detail"),
     path("history/<str:object_type>/<str:object_id>/", views.history, name="object_history"),
-    path("dashboard/", insight_views.dashboard_view, name="dashboard"),
-    path("dashboard/charts/<str:name>.json", insight_views.chart_json, name="chart_json"),
-    path("tuning/", insight_views.tuning_view, name="tuning"),
-    path("tuning/simulate/", insight_views.simulate_view, name="simulate"),
-    path("tuning/<int:pk>/", insight_views.recommendation_detail, name="recommendation_detail"),
-    path(
-        "tuning/<int:pk>/<str:action>/", insight_views.recommendation_act, name="recommendation_act"
-    ),
-    path("quarterly/", insight_views.quarterly_view, name="quarterly"),
-    path("quarterly/sign-off/", insight_views.quarterly_signoff_view, name="quarterly_signoff"),
+    path("", include("audit.insights.urls")),
 ]

@@ -1,6 +1,8 @@
 """The audit log pages: the log, one event, exports, the integrity check and the change
 history of a configured object."""
 
+from datetime import datetime
+
 from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,6 +21,7 @@ from audit.selectors import (
     can_read_audit,
     export_rows,
     object_history,
+    sealing_state,
 )
 from audit.verification import audit_verify, event_seal_status, integrity_overview
 from governance import permissions
@@ -45,6 +48,43 @@ def _filtered(request) -> AuditEventFilterSet:
     return AuditEventFilterSet(request.GET, queryset=audit_event_list())
 
 
+def _shown(field, value) -> str:
+    """A filter's value as a person reads it: a choice's label, a time in local time."""
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    choices = dict(getattr(field, "choices", None) or ())
+    return str(choices.get(value, value))
+
+
+def active_filters(filterset, request) -> list[dict]:
+    """Every filter in force, as a label, its value and the URL without it: one entry per
+    value of a multi-valued filter. Shown above the results, so that a filter that came
+    with a link (a chart click) is as visible as one typed in the form."""
+    active = []
+    for name, value in filterset.form.cleaned_data.items():
+        if value in (None, "", []):
+            continue
+        field = filterset.form.fields[name]
+        for one in value if isinstance(value, list) else [value]:
+            query = request.GET.copy()
+            for cursor in CURSORS:
+                query.pop(cursor, None)
+            query.setlist(name, [v for v in query.getlist(name) if v != str(one)])
+            if not isinstance(value, list):
+                query.pop(name, None)
+            active.append(
+                {
+                    "name": name,
+                    "label": field.label or name.replace("_", " ").capitalize(),
+                    "value": _shown(field, one),
+                    "remove_url": f"?{query.urlencode()}",
+                }
+            )
+    return active
+
+
 @role_required(can_read_audit)
 def event_list(request):
     """Newest first, filtered, keyset-paginated; every filter is a shareable URL."""
@@ -66,6 +106,9 @@ def event_list(request):
             "page": page,
             "count": audit_event_count(filterset.qs, filtered=filtered),
             "query": _filters_query(request),
+            "active": active_filters(filterset, request),
+            "can_check_integrity": permissions.can_check_integrity(request.user),
+            "sealing": sealing_state(),
         },
     )
 
@@ -87,6 +130,7 @@ def event_detail(request, pk):
             "event": event,
             "votes": votes,
             "seal_status": event_seal_status(event),
+            "sealing": sealing_state(),
             "record_fields": _record(event),
         },
     )
@@ -97,7 +141,7 @@ def _record(event: AuditEvent) -> list[tuple[str, object]]:
     fields = [name for name in AuditEvent.HASHED_FIELDS if name != "changes"]
     values = [getattr(event, name) for name in fields]
     return [
-        (n, v.isoformat() if hasattr(v, "isoformat") else v)
+        (n, v.isoformat() if hasattr(v, "isoformat") else (None if v in ([], {}) else v))
         for n, v in zip(fields, values, strict=True)
     ]
 
@@ -124,7 +168,7 @@ def streaming_export(queryset, kind: str) -> StreamingHttpResponse:
     return response
 
 
-@role_required(lambda u: permissions.is_auditor(u) or permissions.is_governance_admin(u))
+@role_required(permissions.can_check_integrity)
 def integrity(request):
     """The seals and the witness, and on request a verification of the whole log."""
     report = audit_verify(limit=INTEGRITY_PROBLEMS) if request.method == "POST" else None
@@ -136,6 +180,7 @@ def integrity(request):
         request,
         "audit/integrity.html",
         {
+            "sealing": sealing_state(),
             "report": report,
             "overview": integrity_overview(),
             "recent_seals": AuditSeal.objects.order_by("-id")[:10],
@@ -174,5 +219,11 @@ def history(request, object_type: str, object_id: str):
     return render(
         request,
         "audit/object_history.html",
-        {"object": obj, "label": str(obj) if obj else events[0].object_repr, "events": events},
+        {
+            "object": obj,
+            "label": str(obj) if obj else events[0].object_repr,
+            "events": events,
+            # Owners, approvers and reviewers read histories but not the log itself.
+            "can_open_events": can_read_audit(request.user),
+        },
     )

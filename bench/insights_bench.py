@@ -171,9 +171,9 @@ def timed(function) -> float:
 def measure() -> dict:
     from django.test import Client
 
-    from audit.rollups import rollups_refresh
-    from audit.simulator import change_parse, simulate
-    from audit.tuning import recommendations_refresh
+    from audit.insights.rollups import rollups_refresh
+    from audit.insights.simulator import change_parse, simulate
+    from audit.insights.tuning import recommendations_refresh
     from governance.models import User
 
     results = {"rollup_refresh_full_s": timed(lambda: rollups_refresh(full=True))}

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
 
 from catalog.choices import ItemKind
 from catalog.models import CatalogItem, IntakeRequest
 from catalog.permissions import may_review, reviews_intake
 from governance.models import Decision, PermissionProfile
+from governance.periods import last_days_since
 from governance.permissions import is_auditor, is_governance_admin
 
 STATS_DAYS = 30
@@ -40,8 +39,9 @@ def _decisions_using(item: CatalogItem) -> Q:
 
 
 def catalog_item_stats(item: CatalogItem) -> DecisionStats:
-    """How the decisions that used this item went in the last 30 days (one query)."""
-    since = timezone.now() - timedelta(days=STATS_DAYS)
+    """How the decisions that used this item went in the last 30 days, as Home and the
+    dashboards count them (governance.periods; one query)."""
+    since = last_days_since(STATS_DAYS)
     row = Decision.objects.filter(_decisions_using(item), created_at__gte=since).aggregate(
         allowed=Count("pk", filter=Q(outcome="allow")),
         denied=Count("pk", filter=Q(outcome="deny")),

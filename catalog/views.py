@@ -33,6 +33,7 @@ from catalog.workflow import (
     intake_request_withdraw,
     intake_review_add,
 )
+from governance import permissions
 from governance.exceptions import ApplicationError
 from governance.views import filtered_page
 
@@ -63,7 +64,12 @@ def catalog_item_detail(request, slug):
             "profiles": profiles_using(item),
             "can_manage": can_manage_item(request.user, item),
             "yank_form": YankForm(),
-            "open_intake": item.intake_requests.open(),
+            "open_intake": [
+                (r, can_view_intake(request.user, r)) for r in item.intake_requests.open()
+            ],
+            # History and profiles are for the roles that oversee the policy; a sales rep
+            # browsing the catalog sees their names, not links that would refuse them.
+            "can_view_policy": permissions.can_view_policy(request.user),
         },
     )
 

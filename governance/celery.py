@@ -1,7 +1,8 @@
 """The Celery application, following Django's official recipe.
 
 Configuration comes from the CELERY_* settings; tasks are discovered in every app's
-tasks.py. Without CELERY_BROKER_URL the tasks run inline (settings.CELERY_TASK_ALWAYS_EAGER)."""
+tasks.py and in audit/insights/tasks.py. Without CELERY_BROKER_URL the tasks run inline
+(settings.CELERY_TASK_ALWAYS_EAGER)."""
 
 import os
 
@@ -12,3 +13,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
 app = Celery("governance")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["audit.insights"])

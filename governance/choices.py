@@ -41,6 +41,36 @@ ReasonCode = models.TextChoices(
     + [("INTERNAL_ERROR", ("internal_error", "Internal error"))],
 )
 
+# Each reason code in words, for charts, legends and the audit log (the codes stay the
+# stable values of exports and clients; these are only how pages say them).
+REASON_TEXT = {
+    "runtime_not_allowed_profile": "Agent runtime may not use this profile",
+    "unknown_profile": "No such profile",
+    "profile_inactive": "Profile not active",
+    "profile_expired": "Profile expired",
+    "launcher_not_allowed": "Person may not launch this profile",
+    "unknown_catalog_item": "Connector or plugin not in the catalog",
+    "catalog_item_not_approved": "Connector or plugin not approved",
+    "plugin_not_in_profile": "Plugin not allowed by the profile",
+    "plugin_version_missing": "Plugin named without a version",
+    "version_yanked": "Version withdrawn (yanked)",
+    "version_not_pinned": "Version other than the pinned one",
+    "action_not_in_profile": "Action not allowed by the profile",
+    "data_source_out_of_scope": "Data outside the profile's grants",
+    "write_not_granted": "No write access granted",
+    "auto_execute_allowlisted": "On the auto-execute allow-list",
+    "unknown_action_type": "Unknown action type",
+    "profile_requires_approval": "Profile asks for a person",
+    "high_impact_or_irreversible": "High impact or irreversible",
+    "requires_human_approval": "Not on the allow-list: a person decides",
+    "internal_error": "Internal error (failed closed)",
+}
+
+
+def reason_text(code: str | None) -> str:
+    """A reason code in words; an unknown code as itself, an empty one as empty."""
+    return REASON_TEXT.get(code or "", code or "")
+
 
 class DecisionStatus(models.TextChoices):
     """Where a decision is in its life.

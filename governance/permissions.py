@@ -65,6 +65,16 @@ def can_view_runtimes(user) -> bool:
     return is_governance_admin(user) or is_auditor(user)
 
 
+def can_see_dashboards(user) -> bool:
+    """The dashboards, tuning and the quarterly review: leadership and governance admins."""
+    return is_leadership(user) or is_governance_admin(user)
+
+
+def can_check_integrity(user) -> bool:
+    """The audit log's integrity page (seals, verification): auditors and governance admins."""
+    return is_auditor(user) or is_governance_admin(user)
+
+
 def can_manage_policy(user) -> bool:
     return is_governance_admin(user)
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from governance.static_headers import vendor_cache_headers
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -225,7 +227,6 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    "audit.staticfiles.PlotlyFinder",  # plotly.js from the plotly package, never a CDN
 ]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # Production runs `collectstatic` and sets STATIC_MANIFEST=1 for hashed, long-cached
@@ -243,6 +244,9 @@ STORAGES = {
 # Serve from the finders as well, so a deployment that forgot collectstatic
 # still has its assets (whitenoise prefers STATIC_ROOT when it exists).
 WHITENOISE_USE_FINDERS = True
+# Vendored scripts (static/vendor/, version in the name) are cached for a year and served
+# gzipped from the .gz beside them, with or without collectstatic.
+WHITENOISE_ADD_HEADERS_FUNCTION = vendor_cache_headers
 
 # E-mail: printed to the console unless an SMTP URL is configured.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -417,7 +421,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "seal-audit-events": {"task": "audit.tasks.seal_audit_events", "schedule": 60.0},
     "deliver-outbox": {"task": "audit.tasks.deliver_outbox", "schedule": 10.0},
     "flush-refusal-counts": {"task": "audit.tasks.flush_refusal_counts", "schedule": 60.0},
-    "refresh-rollups": {"task": "audit.tasks.refresh_rollups", "schedule": 300.0},
+    "refresh-rollups": {"task": "audit.insights.tasks.refresh_rollups", "schedule": 300.0},
     "expire-approvals": {"task": "approvals.tasks.expire_approvals", "schedule": 60.0},
     "escalate-approvals": {"task": "approvals.tasks.escalate_approvals", "schedule": 60.0},
     "remind-intake-reviewers": {

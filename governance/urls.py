@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.urls import include, path
 from django.views import defaults
@@ -22,9 +23,15 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script from a URL (no inline script: Content-Security-Policy).
     # No Redoc page: its bundle loads its logo from a CDN and needs inline styles.
+    # The docs are pages for people: signed out, they lead to the sign-in page and back.
+    # The schema itself stays an API answer (401/403) for clients.
     path(
         "api/docs/",
-        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/swagger_ui.html"),
+        login_required(
+            SpectacularSwaggerSplitView.as_view(
+                url_name="schema", template_name="api/swagger_ui.html"
+            )
+        ),
         name="api-docs",
     ),
     path("api/v1/", include("governance.api.urls")),

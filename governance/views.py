@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from approvals.models import ApprovalRequest
+from audit.insights.dashboard import last_days_summary
 from catalog.models import CatalogItem
 from governance import permissions
 from governance.choices import DecisionStatus
@@ -78,7 +79,6 @@ def healthz(request):
 def home(request):
     """A home page per role: what needs you, and where to go next."""
     user = request.user
-    since = timezone.now() - timedelta(days=30)
     context = {
         "my_decisions": Decision.objects.filter(on_behalf_of_q(user))
         .select_related("runtime")
@@ -90,14 +90,10 @@ def home(request):
         "is_owner": permissions.is_connector_owner(user),
     }
     if permissions.can_view_policy(user):
-        context["summary"] = Decision.objects.filter(created_at__gte=since).aggregate(
-            total=Count("id"),
-            auto=Count("id", filter=Q(approval="auto")),
-            human=Count("id", filter=Q(outcome="pending")),
-            denied=Count("id", filter=Q(outcome="deny")),
-            pending=Count("id", filter=Q(status=DecisionStatus.PENDING)),
-        )
+        # The dashboard's own window and rollups: Home and Dashboard show the same numbers.
+        context.update(last_days_summary(30))
         context["policy_revision"] = policy_revision_current()[0]
+        context["can_see_dashboards"] = permissions.can_see_dashboards(user)
     if context["is_approver"]:
         context["awaiting_me"] = (
             ApprovalRequest.objects.pending()

@@ -6,9 +6,9 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from approvals.services import approval_vote_cast
+from audit.insights.rollups import rollups_refresh
+from audit.insights.tuning import recommendations_refresh
 from audit.models import AuditEvent
-from audit.rollups import rollups_refresh
-from audit.tuning import recommendations_refresh
 from catalog.workflow import intake_request_submit
 from governance.choices import Role
 
@@ -127,7 +127,7 @@ def test_charts_and_api_docs_still_work_under_the_policy(
     sign_in("gina")
     page.goto("/audit/dashboard/")
     chart = page.get_by_test_id("chart-approval-rate")
-    # plotly.js (4.6 MB) parses and draws ten charts: give a loaded machine time.
+    chart.scroll_into_view_if_needed()  # charts are drawn when they come into view
     expect(chart.locator("svg.main-svg").first).to_be_visible(timeout=20_000)
     # plotly.js's own stylesheet applied (its layers stack), so the modebar hides until hover
     expect(chart.locator(".modebar-container")).to_have_count(1)

@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 
 from approvals.models import ApprovalRequest
 from approvals.services import approval_vote_cast
-from audit.rollups import rollups_refresh
-from audit.tuning import recommendations_refresh
+from audit.insights.rollups import rollups_refresh
+from audit.insights.tuning import recommendations_refresh
 from governance.models import ActionType
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,12 +43,14 @@ def test_leadership_sees_the_charts_and_clicks_through_to_the_audit_log(
     expect(page.get_by_test_id("glance-allowed")).to_have_text("3")
     expect(page.get_by_test_id("glance-denied")).to_have_text("1")
     chart = page.get_by_test_id("chart-approval-rate")
-    # plotly.js (4.6 MB) parses and draws ten charts: give a loaded machine time.
+    chart.scroll_into_view_if_needed()  # charts are drawn when they come into view
     expect(chart.locator("svg.main-svg").first).to_be_visible(timeout=20_000)
     chart.get_by_text("Table view").click()
     expect(chart.locator("table")).to_contain_text("crm.update_record")
     # Plotly draws its drag layer over the bars: click where the bar is, as a person would.
-    box = chart.locator("g.point path").first.bounding_box()
+    bar = chart.locator("g.point path").first
+    bar.scroll_into_view_if_needed()
+    box = bar.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     expect(page).to_have_url(re.compile(r"/audit/\?.*action=crm.update_record"))
     expect(page.get_by_test_id("event-count")).to_have_text("3 events")

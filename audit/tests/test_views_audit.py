@@ -131,7 +131,7 @@ def test_history_shows_who_changed_what(client, governance_admin, policy):
     content = client.get(url).content.decode()
     assert "user:gina@corp.example" in content
     assert "<code>auto_execute</code>" in content
-    assert "<del>False</del>" in content and "<ins>True</ins>" in content
+    assert "<del>no</del>" in content and "<ins>yes</ins>" in content
     assert client.get("/audit/history/governance.decision/1/").status_code == 404
 
 

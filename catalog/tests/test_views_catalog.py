@@ -49,7 +49,9 @@ def test_item_page_shows_exposure_versions_profiles_and_stats(client, outsider, 
     content = client.get("/catalog/outreach/").content.decode()
     assert "<strong>Drafts</strong>" in content and "<script>alert" not in content
     assert 'data-testid="version-2.1.0"' in content and "pinned" in content
-    assert "/profiles/sales/" in content
+    # The profile is named, not linked: a person without a policy role may not open it.
+    assert "sales" in content and "/profiles/sales/" not in content
+    assert "/audit/history/" not in content
     assert 'data-testid="stat-allowed">1<' in content
     assert 'data-testid="stat-denied">1<' in content
     assert "Roll back" not in content  # not an owner

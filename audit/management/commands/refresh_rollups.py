@@ -5,8 +5,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from audit.rollups import rollups_refresh
-from audit.tuning import recommendations_refresh
+from audit.insights.rollups import rollups_refresh
+from audit.insights.tuning import recommendations_refresh
 
 
 class Command(BaseCommand):

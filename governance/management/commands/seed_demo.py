@@ -54,6 +54,7 @@ LOGINS = [
         "(Runtimes: Claude Code's managed settings), tool mappings",
     ),
     ("owen", "Connector owner: CRM, mail, ticketing and their versions"),
+    ("priya", "Security reviewer: reviews intake requests; owns drive, finance and repo"),
     ("alex", "Approver: the approval inbox (also in Finance approvers)"),
     ("blake", "Approver: the second approver for critical actions"),
     ("lee", "Leadership: dashboards"),
@@ -307,8 +308,8 @@ class Command(BaseCommand):
             when += timedelta(minutes=self.rng.uniform(2, 30))
 
     def refresh_dashboards(self) -> None:
-        from audit.rollups import rollups_refresh
-        from audit.tuning import recommendations_refresh
+        from audit.insights.rollups import rollups_refresh
+        from audit.insights.tuning import recommendations_refresh
 
         days = rollups_refresh(full=True)
         count = recommendations_refresh()

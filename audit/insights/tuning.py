@@ -23,11 +23,11 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from audit.choices import Category, EventType, RecommendationKind, RecommendationStatus
-from audit.dashboard import Window, decision_times
-from audit.links import audit_log_url
+from audit.insights.dashboard import Window, decision_times
+from audit.insights.links import audit_log_url
+from audit.insights.simulator import Change, change_parse
 from audit.models import DecisionRollup, Recommendation
 from audit.services import audit_event_record
-from audit.simulator import Change, change_parse
 from governance.exceptions import Conflict, PermissionDenied, ValidationFailed
 from governance.models import ActionType, Decision, PermissionProfile
 from governance.permissions import is_governance_admin
@@ -387,6 +387,6 @@ def change_apply(change: Change, *, actor) -> None:
             access=change.access,
         )
     else:
-        from audit.simulator import _grant
+        from audit.insights.simulator import _grant
 
         profile_grant_remove(_grant(change), actor=actor)

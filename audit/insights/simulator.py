@@ -217,7 +217,7 @@ def scope_of(change: Change) -> dict[str, str]:
 
 
 def _simulation_max() -> int:
-    from audit.tuning import tuning_settings
+    from audit.insights.tuning import tuning_settings
 
     return tuning_settings()["simulation_max"]
 

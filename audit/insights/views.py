@@ -5,31 +5,44 @@ and signing off are for governance admins. Everything shown comes from the rollu
 stored recommendations; the simulator replays decisions on request only."""
 
 import csv
+import hashlib
 import json
 from datetime import timedelta
 
 from csp.decorators import csp_update
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import json_script
 from django.views.decorators.http import require_POST
 
-from audit.charts import CHARTS
 from audit.choices import RecommendationStatus
-from audit.dashboard import WINDOWS, WindowError, totals, window_parse
-from audit.models import QuarterlySignOff, Recommendation, RollupState
-from audit.quarterly import Quarter, QuarterError, quarter_review, quarterly_signoff
-from audit.selectors import spreadsheet_safe
-from audit.simulator import CHANGE_KINDS, Change, change_parse, simulate
-from audit.staticfiles import PLOTLY_CSP
-from audit.tuning import (
+from audit.insights.charts import CHARTS, NOTES, PLOTLY_CSP, PLOTLY_JS
+from audit.insights.dashboard import (
+    WINDOWS,
+    WindowError,
+    decision_times,
+    denials,
+    freshness,
+    near_misses,
+    totals,
+    window_parse,
+)
+from audit.insights.headline import AT_RISK_WITHIN, approvals_at_risk, metrics
+from audit.insights.quarterly import Quarter, QuarterError, quarter_review, quarterly_signoff
+from audit.insights.simulator import CHANGE_KINDS, Change, change_parse, simulate
+from audit.insights.tuning import (
     change_apply,
     recommendation_apply,
     recommendation_dismiss,
     tuning_settings,
 )
+from audit.models import QuarterlySignOff, Recommendation
+from audit.selectors import spreadsheet_safe
+from catalog.permissions import can_view_intake
 from governance import permissions
 from governance.exceptions import ApplicationError
 from governance.models import ActionType, PermissionProfile
@@ -49,49 +62,95 @@ CHART_ORDER = [
 ]
 
 
-def can_see_dashboards(user) -> bool:
-    return permissions.is_leadership(user) or permissions.is_governance_admin(user)
-
-
-@role_required(can_see_dashboards)
+@role_required(permissions.can_see_dashboards)
 @csp_update(PLOTLY_CSP)
 def dashboard_view(request):
     try:
         window = window_parse(request.GET)
     except WindowError as error:
-        return render(
-            request, "audit/dashboard.html", {"error": str(error), "windows": WINDOWS}, status=400
-        )
-    charts = []
-    for name in CHART_ORDER:
-        figure, table = CHARTS[name](window)
-        # The figure travels as a JSON data block, drawn by static/js/charts.js: no inline
-        # script (Content-Security-Policy).
-        charts.append(
-            {
-                "name": name,
-                "figure": json.loads(figure.to_json()),
-                "figure_id": f"figure-{name}",
-                "table": table,
-                "title": figure.layout.title.text,
-            }
-        )
+        context = {"error": str(error), "windows": WINDOWS}
+        return render(request, "audit/insights/dashboard.html", context, status=400)
     return render(
         request,
-        "audit/dashboard.html",
+        "audit/insights/dashboard.html",
         {
-            "window": window,
+            **_headline_context(window, request.user),
             "windows": WINDOWS,
-            "totals": totals(window),
-            "charts": charts,
-            "state": RollupState.objects.filter(id=1).first(),
+            "plotly_js": PLOTLY_JS,
+            "charts": _charts(window),
             "profiles": PermissionProfile.objects.values_list("slug", flat=True),
             "actions": ActionType.objects.values_list("key", flat=True),
         },
     )
 
 
-@role_required(can_see_dashboards)
+def _headline_context(window, user) -> dict:
+    """What the dashboard and its printable summary both show above the charts."""
+    at_risk_count, at_risk = approvals_at_risk()
+    return {
+        "window": window,
+        "previous": window.previous(),
+        "totals": totals(window),
+        "metrics": metrics(window),
+        "at_risk_count": at_risk_count,
+        "at_risk": at_risk,
+        "at_risk_hours": AT_RISK_WITHIN.total_seconds() / 3600,
+        "now": timezone.now(),
+        "can_open_decisions": permissions.can_view_policy(user),
+        **freshness(),
+    }
+
+
+@role_required(permissions.can_see_dashboards)
+def summary_view(request):
+    """The headline on one printable page: numbers and tables, no scripts."""
+    try:
+        window = window_parse(request.GET)
+    except WindowError as error:
+        context = {"error": str(error), "windows": WINDOWS}
+        return render(request, "audit/insights/dashboard.html", context, status=400)
+    context = _headline_context(window, request.user)
+    context["total"] = sum(context["totals"].values())
+    context["denial_reasons"] = denials(window, "reason", limit=5)
+    context["near_misses"] = near_misses(window)
+    context["bottlenecks"] = decision_times(window)
+    return render(request, "audit/insights/summary.html", context)
+
+
+# Figures change only when the rollups are refreshed: keep them that long at most.
+CHARTS_CACHE_SECONDS = 600
+
+
+def _charts(window) -> list[dict]:
+    """The ten charts of `window`, built once per rollup refresh: the key holds the refresh
+    time, so a refresh makes the next page build them again from the new counts."""
+    refreshed_at = freshness()["refreshed_at"]
+    if refreshed_at is None:
+        return [_chart_in_page(name, window) for name in CHART_ORDER]
+    key = "insights:charts:" + hashlib.sha256(repr((window, refreshed_at)).encode()).hexdigest()
+    return cache.get_or_set(
+        key, lambda: [_chart_in_page(name, window) for name in CHART_ORDER], CHARTS_CACHE_SECONDS
+    )
+
+
+def _chart_in_page(name: str, window) -> dict:
+    """One chart for the dashboard: its figure as JSON, drawn by charts.js when the chart
+    scrolls into view (ten figures drawn at once held the first paint for seconds), and
+    its title as the card's heading (where it wraps on a narrow screen instead of being
+    cut off) rather than inside the figure."""
+    figure, table = CHARTS[name](window)
+    title = figure.layout.title.text
+    figure.layout.title = None
+    return {
+        "name": name,
+        "figure_script": json_script(json.loads(figure.to_json()), f"chart-{name}-figure"),
+        "table": table,
+        "title": title,
+        "note": NOTES.get(name),
+    }
+
+
+@role_required(permissions.can_see_dashboards)
 def chart_json(request, name):
     """One chart as Plotly figure JSON, for the same window and filters as the page."""
     if name not in CHARTS:
@@ -104,14 +163,14 @@ def chart_json(request, name):
     return HttpResponse(figure.to_json(), content_type="application/json")
 
 
-@role_required(can_see_dashboards)
+@role_required(permissions.can_see_dashboards)
 def tuning_view(request):
     status = request.GET.get("status", RecommendationStatus.OPEN)
     if status not in RecommendationStatus.values:
         return HttpResponseBadRequest("status must be open, applied or dismissed.")
     return render(
         request,
-        "audit/tuning.html",
+        "audit/insights/tuning.html",
         {
             "recommendations": Recommendation.objects.filter(status=status).select_related(
                 "decided_by"
@@ -120,6 +179,7 @@ def tuning_view(request):
             "statuses": RecommendationStatus.choices,
             "is_admin": permissions.is_governance_admin(request.user),
             "window_days": tuning_settings()["window_days"],
+            **freshness(),
             "kinds": CHANGE_KINDS,
             "profiles": PermissionProfile.objects.values_list("slug", flat=True),
             "actions": ActionType.objects.values_list("key", flat=True),
@@ -162,7 +222,7 @@ def _evidence_rows(evidence: dict) -> list[tuple[str, str]]:
     return rows
 
 
-@role_required(can_see_dashboards)
+@role_required(permissions.can_see_dashboards)
 def recommendation_detail(request, pk):
     recommendation = get_object_or_404(Recommendation, pk=pk)
     context = {
@@ -182,7 +242,7 @@ def recommendation_detail(request, pk):
             context["days"] = days
         except (WindowError, ApplicationError) as error:
             context["error"] = getattr(error, "message", str(error))
-    return render(request, "audit/recommendation_detail.html", context)
+    return render(request, "audit/insights/recommendation_detail.html", context)
 
 
 @role_required(permissions.is_governance_admin)
@@ -218,37 +278,39 @@ def simulate_view(request):
         "actions": ActionType.objects.values_list("key", flat=True),
     }
     if not data.get("kind"):
-        return render(request, "audit/simulate.html", context)
+        return render(request, "audit/insights/simulate.html", context)
     try:
         change = change_parse(dict(data.items()))
         start, end, days = _simulation_window(request)
     except (WindowError, ApplicationError) as error:
         context["error"] = getattr(error, "message", str(error))
-        return render(request, "audit/simulate.html", context, status=400)
+        return render(request, "audit/insights/simulate.html", context, status=400)
     if request.method == "POST" and data.get("apply"):
         try:
             change_apply(change, actor=request.user)
         except ApplicationError as error:
             context["error"] = error.message
-            return render(request, "audit/simulate.html", context, status=error.status_code)
+            return render(
+                request, "audit/insights/simulate.html", context, status=error.status_code
+            )
         messages.success(request, f"Applied: {change.describe()}.")
         return redirect(reverse("audit:tuning"))
     context.update(simulation=simulate(change, start=start, end=end), days=days, change=change)
-    return render(request, "audit/simulate.html", context)
+    return render(request, "audit/insights/simulate.html", context)
 
 
-@role_required(can_see_dashboards)
+@role_required(permissions.can_see_dashboards)
 def quarterly_view(request):
     try:
         quarter = Quarter.parse(request.GET.get("quarter") or Quarter.current().label)
     except QuarterError as error:
-        return render(request, "audit/quarterly.html", {"error": str(error)}, status=400)
+        return render(request, "audit/insights/quarterly.html", {"error": str(error)}, status=400)
     review = quarter_review(quarter)
     if request.GET.get("format") == "csv":
         return _quarterly_csv(quarter, review)
     return render(
         request,
-        "audit/quarterly.html",
+        "audit/insights/quarterly.html",
         {
             "quarter": quarter,
             "review": review,
@@ -257,6 +319,9 @@ def quarterly_view(request):
             ),
             "is_admin": permissions.is_governance_admin(request.user),
             "quarters": Quarter.recent(6),
+            # Leadership reads the review but not every intake request: name those, link
+            # only the ones this person may open.
+            "open_intake": [(r, can_view_intake(request.user, r)) for r in review.open_intake],
         },
     )
 

@@ -5,15 +5,16 @@ templates also print as tables."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from audit.choices import Category
-from audit.models import ApprovalTimingRollup, DecisionRollup
-from audit.rollups import empty_histogram, percentile
+from audit.insights.rollups import empty_histogram, percentile
+from audit.models import ApprovalTimingRollup, DecisionRollup, RollupState
+from governance.periods import last_days
 
 WINDOWS = (7, 30, 90)
 CATEGORY_ORDER = [
@@ -38,6 +39,12 @@ class Window:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
+    def previous(self) -> Window:
+        """The period of the same length just before this one, with the same filters."""
+        return replace(
+            self, start=self.start - timedelta(days=self.days), end=self.start - timedelta(days=1)
+        )
+
     def filters(self) -> dict[str, str]:
         return {
             k: v
@@ -52,6 +59,48 @@ class Window:
 
 class WindowError(ValueError):
     """A window or filter a person asked for does not make sense (said plainly)."""
+
+
+def window_last_days(days: int, *, today: date | None = None, **filters: str) -> Window:
+    """The one definition of "the last N days" on every page (Home, Dashboard, summary):
+    N calendar days in the configured time zone, today included, each action counted on
+    the day the agent proposed it."""
+    start, end = last_days(days, today=today)
+    return Window(start, end, **filters)
+
+
+# The beat task refreshes every 5 minutes: three missed runs mean it is not running.
+STALE_AFTER = timedelta(minutes=15)
+
+
+def freshness(*, now: datetime | None = None) -> dict:
+    """When the rollups were last counted (every figure of a window is as of then), and
+    whether that is so long ago that the periodic refresh must have stopped."""
+    now = now or timezone.now()
+    refreshed_at = RollupState.objects.filter(id=1).values_list("refreshed_at", flat=True).first()
+    return {
+        "refreshed_at": refreshed_at,
+        "stale": refreshed_at is None or now - refreshed_at > STALE_AFTER,
+        "today": timezone.localdate(now),
+    }
+
+
+def last_days_summary(days: int = 30) -> dict:
+    """Home's "last N days": the same window, totals and refresh time as the dashboard's
+    default view, so that the two pages always show the same numbers."""
+    window = window_last_days(days)
+    counts = totals(window)
+    human = sum(counts[c] for c in (Category.APPROVED, Category.REJECTED, Category.EXPIRED))
+    return {
+        "window": window,
+        "summary": {
+            "total": sum(counts.values()),
+            "auto": counts[Category.ALLOWED],
+            "human": human + counts[Category.PENDING],
+            "denied": counts[Category.DENIED],
+        },
+        **freshness(),
+    }
 
 
 def window_parse(params, *, today: date | None = None) -> Window:
@@ -76,7 +125,7 @@ def window_parse(params, *, today: date | None = None) -> Window:
         raise WindowError(
             f"days must be one of {', '.join(map(str, WINDOWS))} (or give start and end)."
         )
-    return Window(today - timedelta(days=int(days) - 1), today, **extra)
+    return window_last_days(int(days), today=today, **extra)
 
 
 def _decisions(window: Window) -> QuerySet[DecisionRollup]:

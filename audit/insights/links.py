@@ -3,13 +3,13 @@ events behind a number: the decisions proposed in the period, in the category co
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django.urls import reverse
-from django.utils import timezone
 
 from audit.choices import Category
+from governance.periods import day_start
 
 # Which event of a decision stands for each category.
 CATEGORY_EVENTS = {
@@ -22,10 +22,6 @@ CATEGORY_EVENTS = {
 }
 
 
-def _midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
-
-
 def audit_log_url(
     *,
     start: date,
@@ -36,8 +32,8 @@ def audit_log_url(
     """The audit log filtered to the decisions proposed from `start` to `end` (inclusive),
     in `category`, with any of action, profile, connector, runtime, reason."""
     params: dict[str, str | list[str]] = {
-        "decided_after": _midnight(start).isoformat(),
-        "decided_before": _midnight(end + timedelta(days=1)).isoformat(),
+        "decided_after": day_start(start).isoformat(),
+        "decided_before": day_start(end + timedelta(days=1)).isoformat(),
     }
     params.update(CATEGORY_EVENTS.get(category, {"event_type": "decision_made"}))
     params.update({name: value for name, value in filters.items() if value})
