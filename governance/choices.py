@@ -63,6 +63,10 @@ REASON_TEXT = {
     "profile_requires_approval": "Profile asks for a person",
     "high_impact_or_irreversible": "High impact or irreversible",
     "requires_human_approval": "Not on the allow-list: a person decides",
+    "condition_denied": "Denied by a condition",
+    "condition_requires_approval": "A condition asks for a person",
+    "condition_auto_execute": "Allowed by a condition",
+    "condition_error": "A condition could not be evaluated",
     "internal_error": "Internal error (failed closed)",
 }
 

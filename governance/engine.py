@@ -24,12 +24,23 @@ Check 1, least privilege (DENY on failure)
   6. every data source is covered by a grant    data_source_out_of_scope
      the changed connector has a write grant    write_not_granted
 
-Check 2, proportional oversight (ALLOW or PENDING)
+Check 2, proportional oversight, refined by conditions over the request (CEL, see
+conditions.py; profile conditions before the action type's, each in its order)
+  - a `deny` condition holds                    condition_denied           -> DENY
+  - a `require_approval` condition holds        condition_requires_approval-> PENDING
   - unknown action type                         unknown_action_type        -> PENDING
   - the profile says "always ask"               profile_requires_approval  -> PENDING
   - high impact, critical or irreversible       high_impact_or_irreversible-> PENDING
+  - an `auto_execute` condition holds           condition_auto_execute     -> ALLOW
   - not on the auto-execute allow-list          requires_human_approval    -> PENDING
   - otherwise                                   auto_execute_allowlisted   -> ALLOW
+
+A condition that cannot be evaluated never allows: a `deny` condition then denies and a
+`require_approval` condition sends the action to a person (both `condition_error`); an
+`auto_execute` condition does not apply. A condition in shadow mode is evaluated and its
+result recorded in the verdict's facts, and changes nothing. Conditions arrive compiled in
+the snapshot (anything with `.condition` and `.evaluate(variables)`): the engine imports no
+expression library and stays pure.
 """
 
 from __future__ import annotations
@@ -70,6 +81,11 @@ class Reason(StrEnum):
     PROFILE_REQUIRES_APPROVAL = "profile_requires_approval"
     HIGH_IMPACT_OR_IRREVERSIBLE = "high_impact_or_irreversible"
     REQUIRES_HUMAN_APPROVAL = "requires_human_approval"
+    # Conditions over the request
+    CONDITION_DENIED = "condition_denied"
+    CONDITION_REQUIRES_APPROVAL = "condition_requires_approval"
+    CONDITION_AUTO_EXECUTE = "condition_auto_execute"
+    CONDITION_ERROR = "condition_error"
 
 
 HIGH_IMPACTS = frozenset({"high", "critical"})
@@ -86,6 +102,7 @@ class ActionTypePolicy:
     approver_group: str | None
     approvals_needed: int
     approval_ttl_minutes: int
+    conditions: tuple = ()  # compiled conditions (conditions.CompiledCondition), in order
 
 
 @dataclass(frozen=True)
@@ -112,6 +129,7 @@ class ProfilePolicy:
     always_ask: tuple[str, ...]  # keys or globs
     plugins: frozenset[str]  # catalog slugs
     grants: tuple[GrantPolicy, ...]
+    conditions: tuple = ()  # compiled conditions (conditions.CompiledCondition), in order
 
 
 @dataclass(frozen=True)
@@ -146,6 +164,8 @@ class Proposal:
     data_sources: tuple[str, ...] = ()
     plugin: str | None = None  # "slug@version"
     on_behalf_of_user_id: int | None = None  # the user the address belongs to, if any
+    params: Mapping[str, object] = field(default_factory=dict)  # read by conditions only
+    model: str = ""
 
 
 @dataclass(frozen=True)
@@ -352,7 +372,29 @@ def _check_oversight(
     facts: dict[str, object],
 ) -> Verdict:
     action = snapshot.action_types.get(proposal.action)
+    conditions = _Conditions(proposal, profile, action, facts)
+    try:
+        return _oversight(snapshot, proposal, profile, action, conditions, facts)
+    finally:
+        conditions.record_shadow()
+
+
+def _oversight(
+    snapshot: PolicySnapshot,
+    proposal: Proposal,
+    profile: ProfilePolicy,
+    action: ActionTypePolicy | None,
+    conditions: _Conditions,
+    facts: dict[str, object],
+) -> Verdict:
     frozen_facts = MappingProxyType(facts)
+    denied = conditions.first(DENY)
+    if denied is not None:
+        reason, message = denied
+        return Verdict(Outcome.DENY, reason, message, frozen_facts)
+    asked = conditions.first(REQUIRE_APPROVAL)
+    if asked is not None:
+        return _pending(snapshot, action, asked, frozen_facts)
     if action is None:
         return Verdict(
             Outcome.PENDING,
@@ -367,22 +409,52 @@ def _check_oversight(
         impact=action.impact, reversible=action.reversible, auto_execute=action.auto_execute
     )
     pending = _pending_reason(action, profile, proposal)
+    if pending is None or pending[0] is Reason.REQUIRES_HUMAN_APPROVAL:
+        allowed = conditions.first(AUTO_EXECUTE)
+        if allowed is not None:
+            return _allow(action, *allowed, frozen_facts)
     if pending is None:
+        message = f"'{action.key}' is on the auto-execute allow-list."
+        return _allow(action, Reason.AUTO_EXECUTE_ALLOWLISTED, message, frozen_facts)
+    return _pending(snapshot, action, pending, frozen_facts)
+
+
+def _allow(
+    action: ActionTypePolicy, reason: Reason, message: str, facts: Mapping[str, object]
+) -> Verdict:
+    return Verdict(
+        Outcome.ALLOW,
+        reason,
+        message,
+        facts,
+        impact=action.impact,
+        reversible=action.reversible,
+    )
+
+
+def _pending(
+    snapshot: PolicySnapshot,
+    action: ActionTypePolicy | None,
+    why: tuple[Reason, str],
+    facts: Mapping[str, object],
+) -> Verdict:
+    reason, message = why
+    if action is None:
         return Verdict(
-            Outcome.ALLOW,
-            Reason.AUTO_EXECUTE_ALLOWLISTED,
-            f"'{action.key}' is on the auto-execute allow-list.",
-            frozen_facts,
-            impact=action.impact,
-            reversible=action.reversible,
+            Outcome.PENDING,
+            reason,
+            message,
+            facts,
+            approver_group=snapshot.default_approver_group,
+            approvals_needed=1,
+            approval_ttl_minutes=snapshot.default_approval_ttl_minutes,
         )
-    reason, message = pending
     needed = max(action.approvals_needed, 2 if action.impact == "critical" else 1)
     return Verdict(
         Outcome.PENDING,
         reason,
         message,
-        frozen_facts,
+        facts,
         impact=action.impact,
         reversible=action.reversible,
         approver_group=action.approver_group or snapshot.default_approver_group,
@@ -411,3 +483,106 @@ def _pending_reason(
             f"'{action.key}' is not on the auto-execute allow-list, so a person must approve it.",
         )
     return None
+
+
+# Condition effects and modes (the values of conditions.Effect and conditions.Mode).
+DENY, REQUIRE_APPROVAL, AUTO_EXECUTE = "deny", "require_approval", "auto_execute"
+SHADOW = "shadow"
+# What an enforced condition that holds, or fails, does: (reason, reason on error).
+_ON_MATCH = {
+    DENY: (Reason.CONDITION_DENIED, Reason.CONDITION_ERROR),
+    REQUIRE_APPROVAL: (Reason.CONDITION_REQUIRES_APPROVAL, Reason.CONDITION_ERROR),
+    AUTO_EXECUTE: (Reason.CONDITION_AUTO_EXECUTE, None),  # an error never allows
+}
+
+
+class _Conditions:
+    """The conditions that apply to one proposal (the profile's, then the action type's),
+    evaluated lazily with one set of variables; each evaluation is recorded in the facts
+    (`conditions`: name, owner, effect, mode, result)."""
+
+    def __init__(
+        self,
+        proposal: Proposal,
+        profile: ProfilePolicy,
+        action: ActionTypePolicy | None,
+        facts: dict[str, object],
+    ):
+        owned = [("profile", c) for c in profile.conditions]
+        owned += [("action_type", c) for c in (action.conditions if action else ())]
+        self.owned = owned
+        self.proposal = proposal
+        self.facts = facts
+        self._variables: dict[str, object] | None = None
+        self._results: dict[int, str] = {}
+
+    def first(self, effect: str) -> tuple[Reason, str] | None:
+        """The first enforced condition of `effect` that holds (or fails to evaluate, for
+        deny and require_approval): its reason and message; None if none does."""
+        matched, failed = _ON_MATCH[effect]
+        for index, (owner, compiled) in enumerate(self.owned):
+            condition = compiled.condition
+            if condition.effect != effect or condition.mode == SHADOW:
+                continue
+            result = self._evaluate(index, owner, compiled)
+            if result == "match":
+                return matched, _message(condition, effect)
+            if result == "error" and failed is not None:
+                return failed, (
+                    f"Condition '{condition.name}' could not be evaluated, so "
+                    + ("the action is denied." if effect == DENY else "a person must decide.")
+                )
+        return None
+
+    def record_shadow(self) -> None:
+        """Evaluate every shadow condition (what it would have done is in the facts)."""
+        for index, (owner, compiled) in enumerate(self.owned):
+            if compiled.condition.mode == SHADOW:
+                self._evaluate(index, owner, compiled)
+
+    def _evaluate(self, index: int, owner: str, compiled) -> str:
+        if index in self._results:
+            return self._results[index]
+        entry = {
+            "name": compiled.condition.name,
+            "owner": owner,
+            "effect": str(compiled.condition.effect),
+            "mode": str(compiled.condition.mode),
+        }
+        try:
+            result = "match" if compiled.evaluate(self.variables()) else "no_match"
+        except Exception as error:  # noqa: BLE001 - any failure is an error, never an allow
+            result = "error"
+            entry["error"] = str(error)[:300]
+        entry["result"] = result
+        self._results[index] = result
+        recorded = self.facts.setdefault("conditions", [])
+        recorded.append(entry)
+        return result
+
+    def variables(self) -> dict[str, object]:
+        if self._variables is None:
+            proposal = self.proposal
+            self._variables = {
+                "params": dict(proposal.params),
+                "data_sources": list(proposal.data_sources),
+                "on_behalf_of": proposal.on_behalf_of,
+                "profile": proposal.profile,
+                "action": proposal.action,
+                "connector": proposal.connector or "",
+                "plugin": proposal.plugin or "",
+                "model": proposal.model or "",
+                "now": proposal.now,
+            }
+        return self._variables
+
+
+def _message(condition, effect: str) -> str:
+    if condition.message:
+        return f"{condition.message} (condition '{condition.name}')"
+    what = {
+        DENY: "denies this action",
+        REQUIRE_APPROVAL: "sends this action to a person",
+        AUTO_EXECUTE: "lets this action run without a person",
+    }[effect]
+    return f"Condition '{condition.name}' holds and {what}."

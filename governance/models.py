@@ -19,6 +19,7 @@ from governance.choices import (
     ReasonCode,
     Role,
 )
+from governance.conditions import ConditionError, Effect, conditions_parse
 from governance.identity import IdentityError, email_canonical, email_key
 from governance.paths import PathError, data_source_split, resource_pattern_check
 
@@ -159,6 +160,12 @@ class ActionType(models.Model):
         default=60,
         validators=[MinValueValidator(1), MaxValueValidator(60 * 24 * 30)],
     )
+    conditions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Ordered conditions over the request (CEL): name, when, effect "
+        "(deny | require_approval | auto_execute), mode (enforce | shadow), message.",
+    )
     approval_sla_minutes = models.PositiveIntegerField(
         "approval SLA (minutes)",
         null=True,
@@ -203,6 +210,19 @@ class ActionType(models.Model):
                     "without a person; irreversible or high-impact actions always go to a person."
                 }
             )
+        problem = conditions_problem(self.conditions, owner=f"action type '{self.key}'")
+        if problem is None and (not self.reversible or self.impact in ("high", "critical")):
+            problem = next(
+                (
+                    f"Condition '{c['name']}': an auto_execute condition cannot apply to an "
+                    "irreversible or high-impact action type; a person always decides those."
+                    for c in self.conditions
+                    if c.get("effect") == Effect.AUTO_EXECUTE
+                ),
+                None,
+            )
+        if problem:
+            raise ValidationError({"conditions": problem})
         if self.confirmable_by_launcher and self.impact == Impact.CRITICAL:
             raise ValidationError(
                 {
@@ -251,6 +271,12 @@ class PermissionProfile(models.Model):
         help_text="Action types that always go to a person under this profile, "
         "even if allow-listed.",
     )
+    conditions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Ordered conditions over the request (CEL), checked before the action "
+        "type's: name, when, effect, mode, message.",
+    )
     plugins = models.ManyToManyField(
         "catalog.CatalogItem",
         blank=True,
@@ -289,8 +315,21 @@ class PermissionProfile(models.Model):
             problem = validate_action_patterns(value)
             if problem:
                 errors[name] = problem
+        problem = conditions_problem(self.conditions, owner=f"profile '{self.slug}'")
+        if problem:
+            errors["conditions"] = problem
         if errors:
             raise ValidationError(errors)
+
+
+def conditions_problem(value: object, *, owner: str) -> str | None:
+    """Why a list of conditions cannot be saved (the first problem, naming the condition
+    and the position of an expression's error), or None."""
+    try:
+        conditions_parse(value, owner=owner)
+    except ConditionError as error:
+        return str(error)
+    return None
 
 
 def validate_action_patterns(value: object) -> str | None:

@@ -35,6 +35,7 @@ from catalog.services import (
 )
 from governance.api.parsers import JSONRejected, json_value_check
 from governance.choices import Access, Impact, ProfileStatus
+from governance.conditions import ConditionError, conditions_parse
 from governance.exceptions import ValidationFailed
 from governance.identity import email_key
 from governance.models import (
@@ -70,6 +71,22 @@ class _Strict(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class ConditionsField(serializers.ListField):
+    """`conditions:` of an action type or a profile: a list of mappings with exactly the
+    keys name, when, effect, mode, message; each must compile (the message names the
+    condition and the position of an error in its expression)."""
+
+    child = serializers.DictField()
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            conditions = conditions_parse(value, owner="this entry")
+        except ConditionError as error:
+            raise serializers.ValidationError(str(error)) from error
+        return [c.as_dict() for c in conditions]
+
+
 class ActionTypeSpec(_Strict):
     key = serializers.RegexField(ACTION_KEY_RE, max_length=100)
     name = serializers.CharField(max_length=200)
@@ -85,6 +102,7 @@ class ActionTypeSpec(_Strict):
         min_value=1, required=False, allow_null=True, default=None
     )
     confirmable_by_launcher = serializers.BooleanField(default=False)
+    conditions = ConditionsField(required=False, default=list)
 
     def validate(self, attrs):
         if attrs["confirmable_by_launcher"] and attrs["impact"] == "critical":
@@ -105,6 +123,17 @@ class ActionTypeSpec(_Strict):
                     ]
                 }
             )
+        if not attrs["reversible"] or attrs["impact"] in ("high", "critical"):
+            for condition in attrs["conditions"]:
+                if condition["effect"] == "auto_execute":
+                    raise serializers.ValidationError(
+                        {
+                            "conditions": [
+                                f"Condition '{condition['name']}': an auto_execute condition "
+                                "cannot apply to an irreversible or high-impact action type."
+                            ]
+                        }
+                    )
         return attrs
 
 
@@ -209,6 +238,7 @@ class ProfileSpec(_Strict):
     always_ask = ActionPatternsField(required=False, default=list)
     plugins = serializers.ListField(child=serializers.SlugField(), required=False, default=list)
     grants = GrantSpec(many=True, required=False, default=list)
+    conditions = ConditionsField(required=False, default=list)
 
 
 class ToolMappingSpec(_Strict):
@@ -523,6 +553,7 @@ def _apply_profile(spec: dict, groups: dict, users: dict, actor: Any) -> None:
         "expires_at": spec["expires_at"],
         "action_types": spec["action_types"],
         "always_ask": spec["always_ask"],
+        "conditions": spec["conditions"],
         "launcher_groups": [groups[g] for g in launchers.get("groups", [])],
         "launcher_users": [users[email_key(e)] for e in launchers.get("users", [])],
         "plugins": list(CatalogItem.objects.filter(slug__in=spec["plugins"])),
@@ -633,6 +664,7 @@ def _export_action_type(at: ActionType) -> dict:
         "approval_ttl_minutes": at.approval_ttl_minutes,
         "approval_sla_minutes": at.approval_sla_minutes,
         "confirmable_by_launcher": at.confirmable_by_launcher,
+        "conditions": list(at.conditions),
     }
 
 
@@ -687,6 +719,7 @@ def _export_profile(profile: PermissionProfile) -> dict:
             {"connector": g.connector.slug, "resources": list(g.resources), "access": g.access}
             for g in profile.grants.all()
         ],
+        "conditions": list(profile.conditions),
     }
 
 

@@ -13,6 +13,13 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from catalog.choices import VersionReviewState
 from catalog.models import CatalogItem, CatalogVersion
+from governance.conditions import (
+    BrokenCondition,
+    CompiledCondition,
+    Condition,
+    ConditionError,
+    condition_compile,
+)
 from governance.engine import (
     ActionTypePolicy,
     CatalogEntry,
@@ -36,6 +43,20 @@ def policy_revision_current() -> tuple[int, str]:
     return (row[0], str(row[1])) if row else (1, "")
 
 
+def _compiled(stored: list) -> tuple[CompiledCondition, ...]:
+    """Conditions as stored, compiled once for the snapshot (the decision path never parses
+    an expression). They were checked when saved; one that no longer compiles (a change of
+    CEL library) is kept as a condition that fails to evaluate: never an allow."""
+    compiled = []
+    for item in stored or ():
+        condition = Condition.from_dict(item)
+        try:
+            compiled.append(condition_compile(condition))
+        except ConditionError as error:
+            compiled.append(BrokenCondition(condition, str(error)))
+    return tuple(compiled)
+
+
 def _action_types() -> dict[str, ActionTypePolicy]:
     return {
         at.key: ActionTypePolicy(
@@ -46,6 +67,7 @@ def _action_types() -> dict[str, ActionTypePolicy]:
             approver_group=at.approver_group.name if at.approver_group else None,
             approvals_needed=at.effective_approvals_needed,
             approval_ttl_minutes=at.approval_ttl_minutes,
+            conditions=_compiled(at.conditions),
         )
         for at in ActionType.objects.select_related("approver_group")
     }
@@ -69,6 +91,7 @@ def _profiles() -> dict[str, ProfilePolicy]:
             grants=tuple(
                 GrantPolicy(g.connector.slug, tuple(g.resources), g.access) for g in p.grants.all()
             ),
+            conditions=_compiled(p.conditions),
         )
         for p in profiles
     }

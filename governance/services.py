@@ -509,6 +509,8 @@ def _decision_rows(
             connector=request.connector or None,
             data_sources=tuple(request.data_sources),
             plugin=request.plugin or None,
+            params=request.params,
+            model=request.model,
         ),
     )
     decision = _decision_from(request, verdict, runtime, person, cache, now)

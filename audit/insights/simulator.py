@@ -207,6 +207,12 @@ def _people(decisions) -> dict[str, Person]:
     return people_by_key(decisions.values_list("on_behalf_of", flat=True).distinct().order_by())
 
 
+def _has_conditions(snapshot: engine.PolicySnapshot) -> bool:
+    return any(a.conditions for a in snapshot.action_types.values()) or any(
+        p.conditions for p in snapshot.profiles.values()
+    )
+
+
 def scope_of(change: Change) -> dict[str, str]:
     """The decisions a change can affect: an allow-list change only those of its action type
     (the engine looks action types up by exact key), a profile change only those naming the
@@ -247,28 +253,15 @@ def simulate(
         result.fraction = limit / result.in_scope
         decisions = decisions.filter(pk__lt=uuid.UUID(int=int(result.fraction * 2**128)))
     people = _people(decisions)
-    rows = decisions.values_list(
-        "pk",
-        "runtime_id",
-        "on_behalf_of",
-        "profile_slug",
-        "action",
-        "connector",
-        "data_sources",
-        "plugin",
-        "created_at",
-    )
-    for (
-        pk,
-        runtime_id,
-        person,
-        profile,
-        action,
-        connector,
-        sources,
-        plugin,
-        created,
-    ) in rows.order_by().iterator(chunk_size=5000):
+    # Conditions read the request's params and model: load them only when a condition
+    # could read them (they are the bulk of a decision row).
+    with_params = _has_conditions(current) or _has_conditions(changed)
+    columns = ["pk", "runtime_id", "on_behalf_of", "profile_slug", "action", "connector"]
+    columns += ["data_sources", "plugin", "created_at"]
+    if with_params:
+        columns += ["params", "model"]
+    for row in decisions.values_list(*columns).order_by().iterator(chunk_size=5000):
+        pk, runtime_id, person, profile, action, connector, sources, plugin, created = row[:9]
         known = people.get(person) or Person(person)
         proposal = engine.Proposal(
             runtime_id=runtime_id,
@@ -281,6 +274,8 @@ def simulate(
             connector=connector or None,
             data_sources=tuple(sources),
             plugin=plugin or None,
+            params=row[9] if with_params else {},
+            model=row[10] if with_params else "",
         )
         before = engine.decide(current, proposal).outcome.value
         after = engine.decide(changed, proposal).outcome.value

@@ -85,6 +85,17 @@ class Proposal:
     slow: bool = False
 
 
+# Support comments; a few promise money, which the demo policy sends to a person.
+COMMENTS = (
+    "We are looking into it.",
+    "We are looking into it.",
+    "Thanks, we reproduced the issue and a fix is on its way.",
+    "Could you send us the log file from the failing run?",
+    "We are sorry for the trouble: we will credit your account for this month.",
+    "A refund of the duplicate charge is on its way.",
+)
+
+
 class Command(BaseCommand):
     help = "Load the demo organisation and ~90 days of decisions made by the real engine."
 
@@ -508,7 +519,8 @@ class Command(BaseCommand):
             connector="ticketing",
             data_sources=(f"ticketing:ticket/{ticket}", f"crm:account/{self.account()}"),
             plugin="support-triage@1.3.0",
-            params={"ticket_id": ticket, "comment": "We are looking into it."},
+            params={"ticket_id": ticket, "comment": self.rng.choice(COMMENTS)},
+            verdicts=(("approve", 0.7), ("edit", 0.2), ("reject", 0.1)),
         )
 
     def ticket_close(self) -> Proposal:
