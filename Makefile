@@ -46,10 +46,10 @@ demo-reset:
 test: install-dev
 	$(BIN)/python -m pytest
 
-## bench: decision API throughput against PostgreSQL under gunicorn, then the rate limiter's cost
+## bench: the rate limiter's cost, then the decision API against a floor view (ratio last)
 bench: install-dev
-	$(BIN)/python bench/run.py
 	$(BIN)/python bench/ratelimit_bench.py
+	$(BIN)/python bench/run.py
 
 lint: install-dev
 	$(BIN)/ruff check .

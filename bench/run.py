@@ -498,13 +498,6 @@ def report(*, args, cores, phases, queries, pgbench) -> None:
             " (C client, no HTTP: the database's own ceiling)"
         )
     ratios = {k: phases[k]["per_second"] / floor for k in kinds}
-    lines += [
-        "",
-        "  ratio decisions ÷ floor: "
-        + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items())
-        + f"  (targets: allow and deny ≥ 0.50, pending ≥ 0.35; floor {floor:.1f}/s)",
-    ]
-    print("\n".join(lines), flush=True)
     result = {
         "benchmark": "POST /api/v1/decisions against a floor view",
         "machine": {"cores": cores, "python": platform.python_version()},
@@ -517,7 +510,14 @@ def report(*, args, cores, phases, queries, pgbench) -> None:
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"  written to {RESULTS.relative_to(ROOT)}")
+    lines += [
+        f"  (figures also in {RESULTS.relative_to(ROOT)})",
+        "",
+        "  ratio decisions ÷ floor: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items())
+        + f"  (targets: allow and deny ≥ 0.50, pending ≥ 0.35; floor {floor:.1f}/s)",
+    ]
+    print("\n".join(lines), flush=True)
 
 
 if __name__ == "__main__":
