@@ -210,6 +210,8 @@ class ActionType(models.Model):
                     "without a person; irreversible or high-impact actions always go to a person."
                 }
             )
+        if self.conditions in (None, ""):
+            self.conditions = []  # an emptied field in a form means "no conditions"
         problem = conditions_problem(self.conditions, owner=f"action type '{self.key}'")
         if problem is None and (not self.reversible or self.impact in ("high", "critical")):
             problem = next(
@@ -315,6 +317,8 @@ class PermissionProfile(models.Model):
             problem = validate_action_patterns(value)
             if problem:
                 errors[name] = problem
+        if self.conditions in (None, ""):
+            self.conditions = []  # an emptied field in a form means "no conditions"
         problem = conditions_problem(self.conditions, owner=f"profile '{self.slug}'")
         if problem:
             errors["conditions"] = problem
