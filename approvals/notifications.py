@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from approvals.choices import ApprovalStatus
 from approvals.models import ApprovalRequest
 from governance.models import ActionType, User
 
@@ -43,6 +44,8 @@ def approval_notify(approval_id: int, *, reason: str) -> int:
     approval = ApprovalRequest.objects.select_related(
         "decision", "decision__runtime", "group", "escalation_group"
     ).get(pk=approval_id)
+    if approval.status != ApprovalStatus.PENDING:
+        return 0  # decided or expired before its e-mail left: nothing to ask anyone
     recipients = _recipients(approval, reason)
     if not recipients:
         return 0

@@ -107,3 +107,12 @@ def test_nobody_to_mail_sends_nothing(pending):
 
     Group.objects.get(name="Approvers").user_set.clear()
     assert approval_notify(pending.pk, reason="new") == 0
+
+
+def test_a_request_decided_before_its_email_left_is_not_announced(pending, approver):
+    from django.core import mail
+
+    approval_vote_cast(pending.pk, voter=approver, verdict="approve")
+    mail.outbox.clear()
+    assert deliver_outbox() == 1  # the message is done with...
+    assert mail.outbox == []  # ...without asking anyone to decide a decided request
