@@ -19,6 +19,17 @@ def _empty_cache():
     cache.clear()
 
 
+@pytest.fixture
+def keep_test_connection(monkeypatch):
+    """For tests that call the WSGI application directly (not through Django's test client):
+    like the test client, keep Django from closing the database connection at the start and
+    end of each request, which would end the test's transaction on PostgreSQL. (Disconnecting
+    the signal is not enough: every test-client request connects it again when it ends.)"""
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "close_if_unusable_or_obsolete", lambda self: None)
+
+
 def pytest_configure(config):
     """`AGC_TEST_CLOCK=2026-11-28T10:00:00Z make test` runs the whole suite as if the clock
     read that moment (ticking from there), to find tests that depend on today's date: run

@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 from governance.services import user_token_create
 from governance.wsgi import application
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keep_test_connection")]
 EXAMPLES = int(os.environ.get("SCHEMA_FUZZ_EXAMPLES", "6"))
 CHECKS = [
     not_a_server_error,

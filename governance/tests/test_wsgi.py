@@ -7,7 +7,7 @@ import pytest
 
 from governance.wsgi import AGENT_API_MIDDLEWARE, agent_api, application, pages
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keep_test_connection")]
 
 
 def call(path: str, *, method="GET", body: dict | None = None, headers=None):
