@@ -40,6 +40,7 @@ from governance.choices import (
 from governance.decision_store import DecisionRows, StalePolicy, decision_rows_write
 from governance.exceptions import Conflict, PermissionDenied, Unauthenticated, ValidationFailed
 from governance.identity import IdentityError, email_canonical
+from governance.metrics import decision_counted
 from governance.models import (
     ActionType,
     AgentRuntime,
@@ -445,6 +446,7 @@ def decision_create(
         rows = _decision_rows(cache, runtime, request, now)
         try:
             if decision_rows_write(rows, token=cache.token):
+                decision_counted(rows.decision.outcome, rows.decision.reason)
                 return rows.decision, True
         except StalePolicy:
             cache = policy_cache_refresh(cache)
