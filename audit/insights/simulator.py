@@ -82,15 +82,17 @@ class Change:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "kind": self.kind,
             "action": self.action,
             "profile": self.profile,
             "connector": self.connector,
             "resources": list(self.resources),
             "access": self.access,
-            "condition": dict(self.condition),
         }
+        if self.condition:  # condition changes only: the others' records stay as they were
+            data["condition"] = dict(self.condition)
+        return data
 
 
 def change_parse(data: dict[str, Any]) -> Change:
