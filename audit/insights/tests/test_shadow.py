@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from audit.filters import AuditEventFilterSet
 from audit.models import AuditEvent
-from governance.models import ActionType, PolicyRevision
-from governance.services import action_type_update
+from governance.models import ActionType, PermissionProfile, PolicyRevision
+from governance.services import action_type_update, profile_update
 from governance.shadow import ConditionRef, shadow_counts, would_outcome
 
 pytestmark = pytest.mark.django_db
@@ -343,3 +343,20 @@ def _everything():
         PolicyRevision.objects.get(id=1).number,
         AuditEvent.objects.count(),
     )
+
+
+def test_a_profile_condition_has_its_page_and_counts(policy, governance_admin, decide, client):
+    profile = PermissionProfile.objects.get(slug="sales")
+    shadow = {"name": "big", "when": BIG, "effect": "require_approval", "mode": "shadow"}
+    profile_update(profile, actor=governance_admin, conditions=[shadow])
+    with at(2):
+        decide(params={"account_id": 1, "amount": 50000})  # an allowed read
+        decide(params={"account_id": 1, "amount": 5})
+    client.force_login(governance_admin)
+    with at(0):
+        response = client.get(page_url("profile", "sales", "big"))
+    assert response.status_code == 200
+    counts = response.context["counts"]
+    assert counts.evaluated == 2
+    assert dict(counts.would) == {"pending": 1} and dict(counts.changed) == {"pending": 1}
+    assert 'href="/profiles/sales/"' in response.content.decode()
