@@ -2,6 +2,8 @@
 those decisions in the audit log, and (for governance admins) promote it to enforce or
 delete it, each with a reason. Everyone who may read the policy sees the page."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -66,6 +68,7 @@ def _context(request, ref, owner_object, condition, days: int) -> dict:
         for would in WOULD
     ]
     return {
+        "simulate_link": _simulate_link(ref, condition, days),
         "ref": ref,
         "owner": owner_object,
         "condition": condition,
@@ -76,6 +79,23 @@ def _context(request, ref, owner_object, condition, days: int) -> dict:
         "is_admin": permissions.is_governance_admin(request.user),
         "can_read_audit": can_read_audit(request.user),
     }
+
+
+def _simulate_link(ref: ConditionRef, condition, days: int) -> str:
+    """The what-if simulator with this condition enforced: a replay of the recorded requests
+    through the engine (a check of the page's counts, and of anything they cannot show)."""
+    owner = {"action": ref.owner} if ref.owner_kind == "action_type" else {"profile": ref.owner}
+    query = {
+        "kind": "condition_set",
+        **owner,
+        "condition_name": condition.name,
+        "when": condition.when,
+        "effect": condition.effect.value,
+        "mode": "enforce",
+        "message": condition.message,
+        "days": days if days in WINDOWS else 30,
+    }
+    return f"{reverse('audit:simulate')}?{urlencode(query)}"
 
 
 @role_required(permissions.can_view_policy)

@@ -360,3 +360,17 @@ def test_a_profile_condition_has_its_page_and_counts(policy, governance_admin, d
     assert counts.evaluated == 2
     assert dict(counts.would) == {"pending": 1} and dict(counts.changed) == {"pending": 1}
     assert 'href="/profiles/sales/"' in response.content.decode()
+
+
+def test_an_admin_can_replay_the_condition_enforced_before_promoting_it(
+    shadowed, client, governance_admin
+):
+    client.force_login(governance_admin)
+    with at(0):
+        page = client.get(page_url(*PAGE[:2], "small-update"))
+        link = page.context["simulate_link"]
+        assert f'href="{link.replace("&", "&amp;")}"' in page.content.decode()
+        simulation = client.get(link).context["simulation"]
+    # The 30-day replay agrees with the page: the two small updates would have been allowed.
+    assert dict(simulation.transitions) == {("pending", "allow"): 2}
+    assert ActionType.objects.get(key="crm.update_record").conditions == UPDATE_CONDITIONS
