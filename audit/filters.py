@@ -129,7 +129,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
     condition_would = django_filters.ChoiceFilter(
         choices=[(w, WOULD_LABELS[w]) for w in WOULD],
         method="filter_nothing",
-        label="Enforced, the condition …",
+        label="What the condition, enforced, would have done",
     )
 
     class Meta:
@@ -188,6 +188,15 @@ class AuditEventFilterSet(django_filters.FilterSet):
         if "@" in value:
             return queryset.filter(plugin=value)
         return queryset.filter(plugin__startswith=f"{value}@")
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        data = self.form.cleaned_data if valid else {}
+        if data.get("condition_would") and not data.get("condition"):
+            # Alone it would filter nothing: refused rather than silently dropped.
+            self.form.add_error("condition_would", "Name the condition too (condition=…).")
+            return False
+        return valid
 
     def filter_condition(self, queryset, name, value):
         """Events of the decisions on which the condition held (or failed) and so would

@@ -374,3 +374,10 @@ def test_an_admin_can_replay_the_condition_enforced_before_promoting_it(
     # The 30-day replay agrees with the page: the two small updates would have been allowed.
     assert dict(simulation.transitions) == {("pending", "allow"): 2}
     assert ActionType.objects.get(key="crm.update_record").conditions == UPDATE_CONDITIONS
+
+
+def test_the_would_filter_alone_is_refused_rather_than_ignored(client, auditor):
+    client.force_login(auditor)
+    response = client.get(reverse("audit:event_list"), {"condition_would": "deny"})
+    assert response.status_code == 400
+    assert "Name the condition too" in response.content.decode()
