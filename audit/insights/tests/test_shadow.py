@@ -10,6 +10,7 @@ import time_machine
 from django.http import QueryDict
 from django.test import Client
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from audit.filters import AuditEventFilterSet
 from audit.models import AuditEvent
@@ -381,3 +382,16 @@ def test_the_would_filter_alone_is_refused_rather_than_ignored(client, auditor):
     response = client.get(reverse("audit:event_list"), {"condition_would": "deny"})
     assert response.status_code == 400
     assert "Name the condition too" in response.content.decode()
+
+
+def test_the_audit_api_filters_by_condition_too(shadowed, auditor):
+    api = APIClient()
+    api.force_authenticate(auditor)
+    answer = api.get(
+        "/api/v1/audit/events",
+        {"condition": str(SMALL_UPDATE), "condition_would": "allow", "event_type": "decision_made"},
+    )
+    assert answer.status_code == 200
+    decisions = {event["decision_id"] for event in answer.json()["results"]}
+    assert decisions == {shadowed["small-1"], shadowed["small-2"]}
+    assert api.get("/api/v1/audit/events", {"condition": "nonsense"}).status_code == 400
