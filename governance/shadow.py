@@ -132,11 +132,11 @@ class ShadowRow:
     would: str  # what it would have been
 
 
-def shadow_decisions(
-    ref: ConditionRef, *, start: datetime | None = None, end: datetime | None = None
-) -> Iterator[ShadowRow]:
-    """The decisions proposed in [start, end) on which the condition held (or failed) and so
-    would have had an effect, with what was decided and what would have been."""
+def _recorded(
+    ref: ConditionRef, start: datetime | None, end: datetime | None
+) -> Iterator[tuple[str, dict, str, str]]:
+    """(decision id, the condition's recorded entry, outcome, reason) for every decision
+    proposed in [start, end) that reached the condition, whatever its result."""
     decisions = Decision.objects.filter(ref.decisions())
     if start is not None:
         decisions = decisions.filter(created_at__gte=start)
@@ -149,10 +149,19 @@ def shadow_decisions(
     for pk, facts, outcome, reason in rows.iterator(chunk_size=2000):
         for entry in (facts or {}).get("conditions") or ():
             if entry.get("name") == ref.name and entry.get("owner") == ref.owner_kind:
-                would = would_outcome(entry, outcome, reason)
-                if would is not None:
-                    yield ShadowRow(str(pk), outcome, would)
+                yield str(pk), entry, outcome, reason
                 break
+
+
+def shadow_decisions(
+    ref: ConditionRef, *, start: datetime | None = None, end: datetime | None = None
+) -> Iterator[ShadowRow]:
+    """The decisions proposed in [start, end) on which the condition held (or failed) and so
+    would have had an effect, with what was decided and what would have been."""
+    for pk, entry, outcome, reason in _recorded(ref, start, end):
+        would = would_outcome(entry, outcome, reason)
+        if would is not None:
+            yield ShadowRow(pk, outcome, would)
 
 
 @dataclass
@@ -189,25 +198,14 @@ def shadow_counts(ref: ConditionRef, *, days: int = DEFAULT_DAYS, today=None) ->
     start, end = last_days(days, today=today)
     counts = ShadowCounts(ref, start, end)
     since, until = window_bounds(start, end)
-    counts.evaluated = _evaluated(ref, since, until)
-    for row in shadow_decisions(ref, start=since, end=until):
-        counts.would[row.would] += 1
-        if row.would != row.outcome:
-            counts.changed[row.would] += 1
+    for _pk, entry, outcome, reason in _recorded(ref, since, until):
+        counts.evaluated += 1
+        would = would_outcome(entry, outcome, reason)
+        if would is not None:
+            counts.would[would] += 1
+            if would != outcome:
+                counts.changed[would] += 1
     return counts
-
-
-def _evaluated(ref: ConditionRef, since: datetime, until: datetime) -> int:
-    """Decisions of the window that reached the condition (whatever its result)."""
-    decisions = Decision.objects.filter(
-        ref.decisions(), created_at__gte=since, created_at__lt=until
-    ).filter(facts__conditions__icontains=ref.name)
-    total = 0
-    for facts in decisions.values_list("facts", flat=True).order_by().iterator(chunk_size=2000):
-        entries = (facts or {}).get("conditions") or ()
-        if any(e.get("name") == ref.name and e.get("owner") == ref.owner_kind for e in entries):
-            total += 1
-    return total
 
 
 def shadow_counts_all(*, days: int = DEFAULT_DAYS) -> list[tuple[Condition, ShadowCounts]]:
