@@ -60,6 +60,8 @@ def test_rejecting_without_a_reason_is_explained(page, sign_in, approver, decide
     page.goto(f"/approvals/{created['approval_id']}/")
     page.get_by_role("button", name="Reject").click()
     expect(page.get_by_text("Give a reason for the rejection.")).to_be_visible()
-    page.get_by_label("Comment (required to reject; at most 2,000 characters)").fill("Wrong opportunity")
+    page.get_by_label("Comment (required to reject; at most 2,000 characters)").fill(
+        "Wrong opportunity"
+    )
     page.get_by_role("button", name="Reject").click()
     expect(page.get_by_test_id("vote-panel")).to_contain_text("rejected")
