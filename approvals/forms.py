@@ -40,6 +40,15 @@ class VoteForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.proposed = proposed or {}
 
+    def add_error(self, field, error):
+        # Tie the message to its field for screen readers (the template gives the
+        # message the id "<field>-error").
+        super().add_error(field, error)
+        if field in self.fields:
+            self.fields[field].widget.attrs.update(
+                {"aria-invalid": "true", "aria-describedby": f"{field}-error"}
+            )
+
     def clean_params(self) -> dict | None:
         text = self.cleaned_data["params"].strip()
         if not text:

@@ -122,7 +122,9 @@ def _detail(request, approval, form=None, status=200, error=None):
             "stand_in_for": stand_in_for(request.user, approval),
             "form": form,
             "error": error,
-            "inbox_badge": inbox_count(request.user) if request.htmx else None,
+            "inbox_badge": inbox_count(request.user)
+            if request.htmx and permissions.is_approver(request.user)
+            else None,
         },
         status=status,
     )

@@ -52,6 +52,25 @@ def test_an_htmx_vote_error_comes_back_as_the_panel_with_the_error_beside_its_fi
     assert nothing_recorded(pending)
 
 
+def test_the_field_in_error_is_marked_invalid_and_points_at_its_message(client, approver, pending):
+    client.force_login(approver)
+    content = client.post(
+        vote_url(pending), {"verdict": "approve", "params": "{not json"}, **HTMX
+    ).content.decode()
+    assert 'aria-invalid="true" aria-describedby="params-error"' in content
+    assert 'id="params-error"' in content
+
+
+def test_a_refused_vote_by_someone_without_an_inbox_carries_no_badge(client, requester, pending):
+    client.force_login(requester)
+    response = client.post(vote_url(pending), {"verdict": "approve"}, **HTMX)
+    assert response.status_code == 403
+    content = response.content.decode()
+    assert "You cannot decide a request made on your own behalf." in content
+    assert "nav-badge-inbox" not in content
+    assert nothing_recorded(pending)
+
+
 @pytest.mark.parametrize(
     "post",
     [{"verdict": "approve", "params": "{not json"}, {"verdict": "reject", "comment": ""}],
