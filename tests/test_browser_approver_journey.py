@@ -237,3 +237,35 @@ def test_the_inbox_and_the_request_page_fit_a_phone(
     expect(page.get_by_test_id("comment-error")).to_be_visible()
     assert scroll_width(page) <= 390
     context.close()
+
+
+def test_the_out_of_office_page_fits_a_phone(browser, live_server, approver, policy):
+    UserFactory(username="dana", groups=[Role.APPROVER.value])
+    context, page = new_page(browser, live_server, 390, 844)
+    sign_in_on(page, "alex")
+    page.goto("/approvals/out-of-office/")
+    expect(page.get_by_role("button", name="Name this stand-in")).to_be_visible()
+    assert scroll_width(page) <= 390
+    shot(page, "out-of-office-390")
+    context.close()
+
+
+def test_an_auditor_reads_what_the_approver_changed_in_the_event(
+    browser, live_server, auditor, approver, requests_waiting
+):
+    from approvals.services import approval_vote_cast
+    from audit.models import AuditEvent
+
+    edited = {"to": "buyer@customer.example", "subject": "Renewal", "body": "standard pricing"}
+    approval_vote_cast(
+        requests_waiting["send"].pk, voter=approver, verdict="approve", edited_params=edited
+    )
+    event = AuditEvent.objects.get(event_type="decision_approved")
+    context, page = new_page(browser, live_server, 1440, 900)
+    sign_in_on(page, "audrey")
+    page.goto(f"/audit/events/{event.pk}/")
+    diff = page.get_by_test_id("params-diff")
+    expect(diff.locator("del")).to_have_text("20% off")
+    expect(diff.locator("ins")).to_have_text("standard pricing")
+    shot(page, "audit-event-diff-1440")
+    context.close()
