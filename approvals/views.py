@@ -157,7 +157,9 @@ def approval_request_vote(request, pk):
         return _detail(
             request, _visible(request, pk), form=form, status=error.status_code, error=error.message
         )
-    messages.success(request, _voted_message(approval, data["verdict"]))
+    # The panel itself shows the progress; a message read on another page says it.
+    progress_elsewhere = form.open_next or not request.htmx
+    messages.success(request, _voted_message(approval, data["verdict"], progress_elsewhere))
     if form.open_next:
         return _open_next(request, approval)
     if request.htmx:
@@ -165,14 +167,15 @@ def approval_request_vote(request, pk):
     return redirect(reverse("approvals:inbox"))
 
 
-def _voted_message(approval, verdict: str) -> str:
+def _voted_message(approval, verdict: str, with_progress: bool) -> str:
     decision = approval.decision
     subject = f"{decision.action} for {decision.on_behalf_of}"
     if verdict == Verdict.REJECT:
         return f"Rejected {subject}."
     if approval.status == ApprovalStatus.PENDING:
-        progress = approval_progress_get(approval)
-        return f"Your approval of {subject} is recorded: {progress.summary}."
+        if not with_progress:
+            return f"Your approval of {subject} is recorded."
+        return f"Your approval of {subject} is recorded: {approval_progress_get(approval).summary}."
     return f"Approved {subject}."
 
 

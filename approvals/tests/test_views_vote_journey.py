@@ -111,9 +111,13 @@ def test_after_the_first_of_two_approvals_the_panel_says_who_and_that_a_second_i
     assert "1 of 2 approvals — waiting for a second approver" in content
     assert "(approved by alex@corp.example)" in content
     assert "Approved finance" not in content  # not "Approved" while still pending
-    assert "is recorded: 1 of 2 approvals" in content
+    assert "Your approval of finance.modify_record for sam@corp.example is recorded." in content
     critical.refresh_from_db()
     assert critical.status == "pending"
+    # Without htmx the message, read in the inbox, carries the progress itself.
+    other = make_pending("critical")
+    inbox = client.post(vote_url(other), {"verdict": "approve"}, follow=True).content.decode()
+    assert "is recorded: 1 of 2 approvals — waiting for a second approver." in inbox
     # Another approver sees the same state before voting.
     client.force_login(second_approver)
     page = client.get(critical.get_absolute_url()).content.decode()
