@@ -26,7 +26,7 @@ class VoteForm(forms.Form):
     comment = forms.CharField(
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "data-max-chars": COMMENT_MAX_LENGTH}),
         help_text=f"Required to reject: the agent and the requester will see it. "
         f"At most {COMMENT_MAX_LENGTH:,} characters.",
     )

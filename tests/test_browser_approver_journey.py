@@ -158,6 +158,9 @@ def test_a_reason_over_the_limit_is_refused_whole_and_long_words_wrap(
     expect(page.get_by_text("at most 2,000 characters")).to_be_visible()
     comment = page.get_by_label(re.compile("Comment"))
     comment.fill("x" * 5000)
+    expect(page.get_by_test_id("comment-count")).to_have_text(
+        "5,000 of 2,000 characters: too long, shorten it before sending"
+    )
     page.get_by_role("button", name="Reject").click()
     expect(page.get_by_test_id("comment-error")).to_contain_text(
         "This is 5,000 characters long; the limit is 2,000."

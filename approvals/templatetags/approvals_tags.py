@@ -20,3 +20,9 @@ def params_diff(before, after) -> list:
 def params_summary(decision) -> str:
     """The inbox row's one-line summary of a decision's params."""
     return _params_summary(decision.action, decision.effective_params)
+
+
+@register.filter
+def char_count(value) -> str:
+    """The length of a text with a thousands separator, as the live count writes it."""
+    return f"{len(value or ''):,}"

@@ -265,6 +265,7 @@ def test_a_reason_over_2000_characters_is_refused_with_a_message(client, approve
     content = response.content.decode()
     assert "This is 5,000 characters long; the limit is 2,000." in content
     assert "y" * 5000 in content  # given back whole to shorten, not cut
+    assert "5,000 of 2,000 characters" in content
     assert nothing_recorded(pending)
 
 
