@@ -160,7 +160,9 @@ class ConsoleOIDCBackend(OIDCAuthenticationBackend):
                 detail={"error": str(error)[:300]},
             ) from error
         except SuspiciousOperation as error:
-            raise Refused("oidc_invalid_id_token", _INVALID, detail={"error": str(error)}) from error
+            raise Refused(
+                "oidc_invalid_id_token", _INVALID, detail={"error": str(error)}
+            ) from error
         if user is None:
             raise Refused("oidc_no_user", _INVALID)
         return user
@@ -175,7 +177,9 @@ class ConsoleOIDCBackend(OIDCAuthenticationBackend):
         except SuspiciousOperation as error:  # no published key has the token's kid
             raise Refused("oidc_bad_signature", _INVALID, detail={"error": str(error)}) from error
         except (jwt.PyJWTError, KeyError, ValueError) as error:
-            raise Refused("oidc_invalid_id_token", _INVALID, detail={"error": str(error)}) from error
+            raise Refused(
+                "oidc_invalid_id_token", _INVALID, detail={"error": str(error)}
+            ) from error
         payload = self._verify_jws(token, key)
         if "nonce" in kwargs and payload.get("nonce") != kwargs["nonce"]:
             raise Refused("oidc_nonce_mismatch", _INVALID)
@@ -194,9 +198,7 @@ class ConsoleOIDCBackend(OIDCAuthenticationBackend):
                 options={"require": ["iss", "sub", "aud", "exp", "iat"]},
             )
         except jwt.InvalidAudienceError as error:
-            raise Refused(
-                "oidc_wrong_audience", _INVALID, detail={"error": str(error)}
-            ) from error
+            raise Refused("oidc_wrong_audience", _INVALID, detail={"error": str(error)}) from error
         except (jwt.InvalidSignatureError, jwt.InvalidAlgorithmError) as error:
             raise Refused("oidc_bad_signature", _INVALID, detail={"error": str(error)}) from error
         except jwt.PyJWTError as error:
@@ -243,9 +245,7 @@ class ConsoleOIDCBackend(OIDCAuthenticationBackend):
             if user is None:
                 user = _person_create(key, claims)
             elif not user.is_active:
-                raise Refused(
-                    "oidc_account_disabled", "This account is disabled.", detail=detail
-                )
+                raise Refused("oidc_account_disabled", "This account is disabled.", detail=detail)
             else:
                 _names_update(user, claims)
             provider_roles_apply(user, claims)

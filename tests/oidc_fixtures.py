@@ -94,7 +94,10 @@ def running_provider(tmp_path: Path, redirect_uris: list[str], accounts: dict | 
     log = tmp_path / "oidc-provider.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            ["node", str(PROVIDER_DIR / "provider.js")], env=env, stdout=out, stderr=out
+            [shutil.which("node"), str(PROVIDER_DIR / "provider.js")],
+            env=env,
+            stdout=out,
+            stderr=out,
         )
     try:
         deadline = time.monotonic() + 20

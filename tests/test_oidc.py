@@ -92,7 +92,10 @@ def test_sign_in_creates_the_person_with_the_mapped_roles(console, client):
     assert change.detail["source"] == "oidc"
     assert change.detail["added"] == ["Approvers", "Leadership"]
     assert change.detail["removed"] == []
-    assert change.changes == {"before": {"groups": []}, "after": {"groups": ["Approvers", "Leadership"]}}
+    assert change.changes == {
+        "before": {"groups": []},
+        "after": {"groups": ["Approvers", "Leadership"]},
+    }
     (signed_in,) = events(EventType.LOGIN_SUCCEEDED)
     assert signed_in.actor == "user:nia.new@corp.example"
     assert signed_in.detail["method"] == "oidc"
