@@ -37,11 +37,12 @@ const REDIRECT_URIS = (
 
 // The demo people of `make demo`, with the groups the README's OIDC_ROLE_MAP maps.
 const DEMO_ACCOUNTS = {
-  gina: { email: "gina@corp.example", email_verified: true, groups: ["agc-admins"], name: "Gina Admin" },
-  alex: { email: "alex@corp.example", email_verified: true, groups: ["agc-approvers"], name: "Alex Approver" },
-  audrey: { email: "audrey@corp.example", email_verified: true, groups: ["agc-auditors"], name: "Audrey Auditor" },
-  nia: { email: "nia@corp.example", email_verified: true, groups: ["agc-approvers", "agc-leadership"], name: "Nia New" },
-  unverified: { email: "unverified@corp.example", email_verified: false, groups: ["agc-admins"], name: "Not Verified" },
+  gina: { email: "gina@corp.example", email_verified: true, groups: ["agc-admins"], name: "Gina Alvarez" },
+  alex: { email: "alex@corp.example", email_verified: true, groups: ["agc-approvers"], name: "Alex Kim" },
+  lee: { email: "lee@corp.example", email_verified: true, groups: ["agc-leadership"], name: "Lee Morgan" },
+  audrey: { email: "audrey@corp.example", email_verified: true, groups: ["agc-auditors"], name: "Audrey Flores" },
+  nia: { email: "nia@corp.example", email_verified: true, groups: ["agc-approvers", "agc-auditors"], name: "Nia Okoye" },
+  unverified: { email: "eve@corp.example", email_verified: false, groups: ["agc-admins"], name: "Eve Unverified" },
 };
 
 function accounts() {
