@@ -303,6 +303,11 @@ def provider_roles_apply(user: User, claims: dict) -> dict[str, list[str]]:
     upstream = provider_groups(claims)
     wanted = {name for group in upstream for name in mapping.get(group, [])}
     existing = {group.name: group for group in Group.objects.filter(name__in=targets)}
+    if wanted - existing.keys():
+        logger.warning(
+            "OIDC_ROLE_MAP grants groups that do not exist here: %s",
+            ", ".join(sorted(wanted - existing.keys())),
+        )
     current = set(user.groups.filter(name__in=targets).values_list("name", flat=True))
     added = sorted((wanted & existing.keys()) - current)
     removed = sorted(current - wanted)
