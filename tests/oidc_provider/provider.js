@@ -17,12 +17,12 @@
 //                       (http://127.0.0.1:8000/oidc/callback/,http://localhost:8000/oidc/callback/)
 //
 // Sign-in page: /interaction/<uid> asks for an account name and signs that account in at
-// once (no password, no consent page): the console's test client and browser choose who
-// signs in by name. Prints "listening on <issuer>" when ready.
+// once (no password, no consent page), every time: the console's test client and browser
+// choose who signs in by name. Prints "listening on <issuer>" when ready.
 
 import { readFileSync } from "node:fs";
 import { generateKeyPairSync } from "node:crypto";
-import Provider from "oidc-provider";
+import Provider, { interactionPolicy } from "oidc-provider";
 import * as jose from "jose";
 
 const PORT = Number(process.env.OIDC_TEST_PORT || 9400);
@@ -58,6 +58,17 @@ function newSigningKey(kid) {
 // A fresh key at every start: a console holding the keys of an earlier run refuses tokens.
 const signingKey = newSigningKey(`test-${Date.now()}`);
 const foreignKey = newSigningKey(signingKey.kid); // same kid, never published
+
+// Ask who signs in at every authorization request, even with a provider session: one
+// browser can try several accounts one after the other.
+const policy = interactionPolicy.base();
+policy.get("login").checks.add(
+  new interactionPolicy.Check("pick_account", "the test provider asks every time", (ctx) =>
+    ctx.oidc.result?.login
+      ? interactionPolicy.Check.NO_NEED_TO_PROMPT
+      : interactionPolicy.Check.REQUEST_PROMPT,
+  ),
+);
 
 const provider = new Provider(ISSUER, {
   clients: [
@@ -96,7 +107,7 @@ const provider = new Provider(ISSUER, {
     };
   },
   features: { devInteractions: { enabled: false } },
-  interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+  interactions: { policy, url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   cookies: { keys: ["agc-test-provider-cookie-key"] },
   ttl: { Session: 600, Interaction: 600, Grant: 600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
 });
