@@ -239,6 +239,26 @@ def test_a_disabled_person_may_not_sign_in_through_the_provider(console, client)
     assert groups_of(alex) == set()
 
 
+def test_a_sign_in_cancelled_at_the_provider_is_refused_and_its_state_spent(console, client):
+    start = client.get("/oidc/authenticate/")
+    state = start["Location"].split("state=")[1].split("&")[0]
+    cancelled = client.get(f"/oidc/callback/?error=access_denied&state={state}")
+    assert_refused(client, cancelled, "oidc_provider_error")
+    assert "did not sign you in (access_denied)" in cancelled.content.decode()
+    assert state not in client.session.get("oidc_states", {})
+
+
+def test_next_leads_back_into_the_console_only(console, client):
+    start = client.get("/oidc/authenticate/?next=/approvals/")
+    back = console.sign_in_at_provider(start["Location"], "nia")
+    assert client.get(callback_path(back))["Location"] == "/approvals/"
+    client.post("/accounts/logout/")
+
+    start = client.get("/oidc/authenticate/?next=https://evil.example/")
+    back = console.sign_in_at_provider(start["Location"], "nia")
+    assert client.get(callback_path(back))["Location"] == "/"
+
+
 # -- the sign-in page and the configuration ------------------------------------------------------
 
 
