@@ -213,33 +213,15 @@ class ConsoleOIDCBackend(OIDCAuthenticationBackend):
     # The person --------------------------------------------------------------------------
 
     def get_or_create_user(self, access_token, id_token, payload):
+        """The person the verified address names, found or created, with mapped roles."""
         userinfo = self.get_userinfo(access_token, id_token, payload) if access_token else {}
         if not isinstance(userinfo, dict):
             userinfo = {}
         if userinfo.get("sub") not in (None, payload.get("sub")):
             raise Refused("oidc_subject_mismatch", _INVALID)
         claims = {**payload, **userinfo}
-        email = str(claims.get("email") or "")
-        detail = {"sub": str(claims.get("sub", ""))[:200], "email": email[:254]}
-        if not email:
-            raise Refused(
-                "oidc_no_email",
-                f"{settings.OIDC_PROVIDER_NAME} did not give an e-mail address.",
-                detail=detail,
-            )
-        if claims.get("email_verified") not in (True, "true"):
-            raise Refused(
-                "oidc_email_not_verified",
-                f"{settings.OIDC_PROVIDER_NAME} has not verified the e-mail address {email}: "
-                "it cannot name a person here.",
-                detail=detail,
-            )
-        try:
-            key = email_canonical(
-                email, allow_international=settings.GOVERNANCE["ALLOW_INTERNATIONAL_EMAIL"]
-            )
-        except IdentityError as error:
-            raise Refused("oidc_email_not_accepted", str(error), detail=detail) from error
+        key = _verified_email_key(claims)
+        detail = {"sub": str(claims.get("sub", ""))[:200], "email": key}
         with transaction.atomic():
             user = User.objects.by_email(key).select_for_update().first()
             if user is None:
@@ -253,6 +235,32 @@ class ConsoleOIDCBackend(OIDCAuthenticationBackend):
 
 
 _INVALID = "The sign-in answer could not be verified. Sign in again."
+
+
+def _verified_email_key(claims: dict) -> str:
+    """The canonical key of the address the provider vouches for (`email_verified`), or
+    Refused: the address becomes the person's identity for the separation of duties."""
+    email = str(claims.get("email") or "")
+    detail = {"sub": str(claims.get("sub", ""))[:200], "email": email[:254]}
+    if not email:
+        raise Refused(
+            "oidc_no_email",
+            f"{settings.OIDC_PROVIDER_NAME} did not give an e-mail address.",
+            detail=detail,
+        )
+    if claims.get("email_verified") not in (True, "true"):
+        raise Refused(
+            "oidc_email_not_verified",
+            f"{settings.OIDC_PROVIDER_NAME} has not verified the e-mail address {email}: "
+            "it cannot name a person here.",
+            detail=detail,
+        )
+    try:
+        return email_canonical(
+            email, allow_international=settings.GOVERNANCE["ALLOW_INTERNATIONAL_EMAIL"]
+        )
+    except IdentityError as error:
+        raise Refused("oidc_email_not_accepted", str(error), detail=detail) from error
 
 
 def _person_create(key: str, claims: dict) -> User:
