@@ -9,12 +9,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.contrib.auth.models import Group
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
 from audit.choices import EventType
 from audit.models import AuditEvent
 from governance import oidc
 from governance.models import User
+from governance.settings import _role_map
 from governance.tests.factories import GroupFactory, UserFactory
 from tests.oidc_fixtures import callback_path, configure_console, running_provider
 
@@ -330,3 +332,17 @@ def test_turning_passwords_off_ends_password_sessions_of_others(client, settings
     client.force_login(alex, backend="governance.oidc.LocalPasswordBackend")
     settings.LOCAL_PASSWORDS = False
     assert signed_in_as(client) is None
+
+
+def test_the_role_map_is_read_from_the_environment_and_a_typo_stops_the_start(monkeypatch):
+    monkeypatch.setenv(
+        "OIDC_ROLE_MAP",
+        " agc-admins = Governance admins, agc-fin=Approvers, agc-fin=Finance approvers,",
+    )
+    assert _role_map("OIDC_ROLE_MAP") == {
+        "agc-admins": ["Governance admins"],
+        "agc-fin": ["Approvers", "Finance approvers"],
+    }
+    monkeypatch.setenv("OIDC_ROLE_MAP", "agc-admins:Governance admins")
+    with pytest.raises(ImproperlyConfigured, match="is not provider-group=Console group"):
+        _role_map("OIDC_ROLE_MAP")
