@@ -21,6 +21,7 @@ class CatalogVersionSerializer(serializers.ModelSerializer):
             "yanked",
             "yank_reason",
             "tool_definitions_digest",
+            "allowed_until",
             "created_at",
         ]
         read_only_fields = fields
@@ -131,6 +132,22 @@ class NoteSerializer(StrictSerializer):
 
 class PublishSerializer(StrictSerializer):
     pin = serializers.BooleanField(required=False, allow_null=True, default=None)
+    previous_allowed_until = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A rollout window: the version pinned until now stays allowed until then "
+        "(at most 90 days ahead), then is refused with version_not_pinned.",
+    )
+
+
+class PinSerializer(StrictSerializer):
+    previous_allowed_until = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=PublishSerializer._declared_fields["previous_allowed_until"].help_text,
+    )
 
 
 class ToolDefinitionsChangedSerializer(StrictSerializer):

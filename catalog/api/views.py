@@ -14,6 +14,7 @@ from catalog.api.serializers import (
     CatalogVersionSerializer,
     IntakeRequestSerializer,
     NoteSerializer,
+    PinSerializer,
     PublishSerializer,
     ReviewSerializer,
     ToolDefinitionsChangedSerializer,
@@ -73,14 +74,16 @@ def _version(slug: str, version: str) -> CatalogVersion:
 
 
 class VersionPinView(PersonView, APIView):
-    @extend_schema(request=None, responses=CatalogVersionSerializer)
+    @extend_schema(request=PinSerializer, responses=CatalogVersionSerializer)
     def post(self, request, slug, version):
-        """Pin this approved version (rolling back if it is older): owners and admins."""
-        return Response(
-            CatalogVersionSerializer(
-                catalog_version_pin(_version(slug, version), actor=request.user)
-            ).data
+        """Pin this approved version (rolling back if it is older): owners and admins.
+        `previous_allowed_until` keeps the version pinned until now allowed until then."""
+        serializer = PinSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pinned = catalog_version_pin(
+            _version(slug, version), actor=request.user, **serializer.validated_data
         )
+        return Response(CatalogVersionSerializer(pinned).data)
 
 
 class VersionYankView(PersonView, APIView):
