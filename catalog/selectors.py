@@ -194,6 +194,15 @@ class BlastRow:
     def unchanged(self) -> int:
         return self.total - self.refused
 
+    # Lists for templates (a Counter looks attributes up as keys there).
+    @property
+    def outcome_counts(self) -> list[tuple[str, int]]:
+        return self.outcomes.most_common()
+
+    @property
+    def reason_counts(self) -> list[tuple[str, int]]:
+        return self.reasons.most_common()
+
 
 @dataclass
 class BlastRadius:

@@ -99,7 +99,7 @@ def catalog_version_pin_view(request, slug, pk):
         messages.error(request, f"{version} cannot be pinned: it is {_version_state(version)}.")
         return redirect(item.get_absolute_url())
     radius = catalog_pin_blast_radius(item, version)
-    form = PinForm(request.POST or None, radius=radius)
+    form = PinForm(_posted(request), radius=radius)
     if request.method == "POST" and form.is_valid():
         until = form.cleaned_data["previous_allowed_until"]
         try:
@@ -111,6 +111,11 @@ def catalog_version_pin_view(request, slug, pk):
             return redirect(item.get_absolute_url())
     context = {"item": item, "version": version, "radius": radius, "form": form}
     return render(request, "catalog/pin_confirm.html", context, status=400 if form.errors else 200)
+
+
+def _posted(request):
+    """The submitted data of a POST, even an empty one (a bound form reports its errors)."""
+    return request.POST if request.method == "POST" else None
 
 
 def _version_state(version: CatalogVersion) -> str:
@@ -338,7 +343,7 @@ def intake_request_publish_view(request, pk):
         messages.error(request, f"This request is {state}; only an approved request is published.")
         return redirect(intake.get_absolute_url())
     radius = intake_publish_blast_radius(intake)
-    form = PinForm(request.POST or None, radius=radius, publishing=True, pin=intake.pin_on_publish)
+    form = PinForm(_posted(request), radius=radius, publishing=True, pin=intake.pin_on_publish)
     if request.method == "POST" and form.is_valid():
         try:
             version = intake_request_publish(intake, actor=request.user, **form.service_kwargs())
