@@ -88,6 +88,35 @@ def intake_review_queue(user) -> QuerySet[IntakeRequest]:
     return candidates.filter(pk__in=waiting)
 
 
+@dataclass(frozen=True)
+class IntakeWork:
+    """What intake requests wait for from one person (their home page)."""
+
+    reviews: list[tuple[IntakeRequest, list[str]]]  # with the review kinds left for them
+    to_publish: list[IntakeRequest]
+
+    def __len__(self) -> int:
+        return len(self.reviews) + len(self.to_publish)
+
+
+def intake_work_for(user) -> IntakeWork:
+    """The requests waiting for this person's review (oldest first, with the reviews they
+    may give), and the approved ones waiting for them to publish."""
+    from catalog.choices import IntakeState
+    from catalog.permissions import can_publish_intake, review_refusal
+
+    reviews = [
+        (r, [k for k in ("security", "data") if review_refusal(user, r, k) is None])
+        for r in intake_review_queue(user)
+    ]
+    approved = (
+        IntakeRequest.objects.select_related("item", "requester")
+        .filter(state=IntakeState.APPROVED)
+        .order_by("state_changed_at")
+    )
+    return IntakeWork(reviews, [r for r in approved if can_publish_intake(user, r)])
+
+
 def _review_left_for(user, intake: IntakeRequest) -> bool:
     from catalog.permissions import review_refusal
 
@@ -382,13 +411,14 @@ def _next_in_review(user, intake: IntakeRequest, is_requester: bool) -> NextStep
     done = {r.kind: r for r in intake.current_reviews().select_related("reviewer")}
     missing = [k for k in ("security", "data") if k not in done]
     waiting = " and the ".join(f"{k} review" for k in missing)
-    for kind in missing:
-        if review_refusal(user, intake, kind) is None:
-            return NextStep(
-                f"Your turn: give the {kind} review (tick its checklist, choose a verdict).",
-                f"Go to the {kind} review",
-                f"#review-{kind}",
-            )
+    mine_left = [k for k in missing if review_refusal(user, intake, k) is None]
+    if mine_left:
+        kinds = " or the ".join(f"{k} review" for k in mine_left)
+        return NextStep(
+            f"Your turn: give the {kinds} below (tick its checklist, choose a verdict).",
+            f"Go to the {mine_left[0]} review",
+            f"#review-{mine_left[0]}",
+        )
     if is_requester:
         return NextStep(
             f"Waiting for the {waiting}. You get an e-mail at each step, and you may "
@@ -413,7 +443,8 @@ def _next_approved(user, intake: IntakeRequest) -> NextStep:
     if can_publish_intake(user, intake):
         current = intake.item.pinned_version if intake.item_id else None
         impact = (
-            f" See first which decisions named {current} and how to keep it allowed for a while."
+            f" See first which decisions named {current.version} and how to keep it allowed for a"
+            " while."
             if current
             else ""
         )
