@@ -124,14 +124,15 @@ def _version_state(version: CatalogVersion) -> str:
     return "yanked" if version.is_yanked else version.get_review_state_display().lower()
 
 
-def _pinned_message(version, radius, until) -> str:
+def _pinned_message(version, radius, until, *, published: bool = False) -> str:
+    done = f"{version} is {'published and ' if published else ''}pinned"
     if until is not None:
         local = timezone.localtime(until)
         return (
-            f"{version} is pinned; {radius.current.version} stays allowed until "
+            f"{done}; {radius.current.version} stays allowed until "
             f"{local:%Y-%m-%d %H:%M} ({local.tzname()}), then it is refused."
         )
-    return f"{version} is pinned: decisions naming any other version are refused."
+    return f"{done}: decisions naming any other version are refused."
 
 
 @login_required
@@ -351,9 +352,11 @@ def intake_request_publish_view(request, pk):
             _form_errors(form, error)
         else:
             until = form.cleaned_data["previous_allowed_until"]
-            pinned = form.cleaned_data["pin"] != PinForm.NO_PIN
-            message = _pinned_message(version, radius, until) if pinned else "It is not pinned."
-            messages.success(request, f"{version} is published. {message}")
+            if form.cleaned_data["pin"] == PinForm.NO_PIN:
+                message = f"{version} is published, not pinned."
+            else:
+                message = _pinned_message(version, radius, until, published=True)
+            messages.success(request, message)
             return redirect(version.item.get_absolute_url())
     context = {
         "item": intake.item,

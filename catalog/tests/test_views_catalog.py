@@ -61,7 +61,7 @@ def test_owner_rolls_back_and_yanks_from_the_item_page(client, connector_owner, 
     client.force_login(connector_owner)
     older = CatalogVersion.objects.get(item=outreach_owned, version="2.0.0")
     content = client.get("/catalog/outreach/").content.decode()
-    assert "Roll back to this" in content
+    assert "Roll back…" in content
     client.post(f"/catalog/outreach/versions/{older.pk}/pin/", {"pin": "now"})
     assert CatalogVersion.objects.get(pk=older.pk).is_pinned
     newer = CatalogVersion.objects.get(item=outreach_owned, version="2.1.0")

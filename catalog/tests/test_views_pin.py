@@ -133,7 +133,7 @@ def test_owner_pins_with_a_rollout_window_and_the_item_page_shows_it(
     page = client.get("/catalog/outreach/").content.decode()
     assert 'data-testid="rollout-window"' in page
     assert "2.1.0 stays allowed beside the pinned version until 2026-12-08 00:00" in page
-    assert "End the window" in page
+    assert "End window…" in page
     assert decide().json()["outcome"] == "allow"
     clock.move_to(datetime(2026, 12, 8, tzinfo=UTC))
     assert decide().json()["reason"] == "version_not_pinned"
