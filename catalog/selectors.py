@@ -272,6 +272,10 @@ class BlastRadius:
     def allowed(self) -> int:
         return sum(row.outcomes["allow"] for row in self.rows)
 
+    @property
+    def pending(self) -> int:
+        return sum(row.outcomes["pending"] for row in self.rows)
+
 
 def catalog_pin_blast_radius(item: CatalogItem, new: CatalogVersion) -> BlastRadius:
     """The blast radius of pinning `new`: the decisions of the last 30 days that named the
