@@ -398,7 +398,7 @@ def intake_next_step(user, intake: IntakeRequest) -> NextStep:
         version = intake.published_version
         pinned = " and pinned" if version and version.is_pinned else ", not pinned"
         return NextStep(
-            f"Published as {version}{pinned}. Nothing more to do here.",
+            f"Published as {version}{pinned}.{_window_note(intake)} Nothing more to do here.",
             "Open the item",
             intake.item.get_absolute_url() if intake.item_id else "",
         )
@@ -407,6 +407,19 @@ def intake_next_step(user, intake: IntakeRequest) -> NextStep:
             "Rejected: nothing more to do. File a new request if the reasons no longer hold.",
         )
     return NextStep("Withdrawn by the requester: nothing more to do.")
+
+
+def _window_note(intake: IntakeRequest) -> str:
+    if not intake.item_id:
+        return ""
+    from django.utils import timezone
+
+    windows = [v for v in intake.item.versions.exclude(allowed_until=None) if v.in_rollout_window()]
+    return "".join(
+        f" {v.version} stays allowed until "
+        f"{timezone.localtime(v.allowed_until):%Y-%m-%d %H:%M} (a rollout window)."
+        for v in windows
+    )
 
 
 def _next_in_review(user, intake: IntakeRequest, is_requester: bool) -> NextStep:

@@ -156,3 +156,17 @@ def test_other_owner_sees_the_card_but_not_requests_for_items_he_does_not_own(
     content = home(client, other_owner)
     assert 'data-testid="intake-waiting">0<' in content
     assert "outreach@2.2.0" not in content
+
+
+def test_a_request_published_with_a_rollout_window_says_until_when(
+    client, version_request, security_reviewer, crm_owner_colleague, connector_owner
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    approve(version_request, security=security_reviewer, data=crm_owner_colleague)
+    until = timezone.now().replace(microsecond=0) + timedelta(days=3)
+    intake_request_publish(version_request, actor=connector_owner, previous_allowed_until=until)
+    card = next_step(client, connector_owner, version_request)
+    assert f"2.1.0 stays allowed until {timezone.localtime(until):%Y-%m-%d %H:%M}" in card

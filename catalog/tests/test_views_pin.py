@@ -276,3 +276,32 @@ def test_publish_page_of_a_request_not_yet_approved_says_so(
     response = client.get(publish_url(version_request), follow=True)
     assert "only an approved request is published" in response.content.decode()
     assert IntakeRequest.objects.get(pk=version_request.pk).state == "submitted"
+
+
+# -- the API --------------------------------------------------------------------------------
+
+
+def api(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_api_gives_the_blast_radius_to_the_items_owners(history, connector_owner, other_owner):
+    path = "/api/v1/catalog/items/outreach/versions/2.2.0/blast-radius"
+    body = api(connector_owner).get(path).json()
+    assert (body["current_version"], body["new_version"]) == ("2.1.0", "2.2.0")
+    assert (body["total"], body["refused"], body["applies"]) == (12, 11, True)
+    rows = {(r["runtime"], r["profile"]): r for r in body["rows"]}
+    assert rows[("sales-agent", "sales")]["outcomes"] == {"allow": 5, "pending": 2, "deny": 2}
+    assert rows[("sales-agent", "sales")]["reasons"] == {"launcher_not_allowed": 1}
+    assert api(other_owner).get(path).status_code == 403
+    missing = "/api/v1/catalog/items/outreach/versions/9.9.9/blast-radius"
+    assert api(connector_owner).get(missing).status_code == 404
+
+
+def test_api_gives_the_blast_radius_of_publishing(client, approved, connector_owner, requester):
+    path = f"/api/v1/catalog/intake/{approved.pk}/blast-radius"
+    body = api(connector_owner).get(path).json()
+    assert (body["new_version"], body["refused"]) == ("2.3.0", 11)
+    assert api(requester).get(path).status_code == 403
