@@ -305,3 +305,25 @@ def test_api_gives_the_blast_radius_of_publishing(client, approved, connector_ow
     body = api(connector_owner).get(path).json()
     assert (body["new_version"], body["refused"]) == ("2.3.0", 11)
     assert api(requester).get(path).status_code == 403
+
+
+def test_publishing_a_new_item_has_no_blast_radius_and_needs_no_confirmation(
+    client, new_item_request, security_reviewer, governance_admin
+):
+    approve(new_item_request, security=security_reviewer, data=governance_admin)
+    client.force_login(governance_admin)
+    content = client.get(publish_url(new_item_request)).content.decode()
+    assert "No version of meeting-notes is pinned yet" in content
+    assert 'value="window"' not in content
+    response = client.post(publish_url(new_item_request), {"pin": "now"})
+    assert response.status_code == 302 and response["Location"] == "/catalog/meeting-notes/"
+    assert CatalogVersion.objects.get(item__slug="meeting-notes").is_pinned
+
+
+def test_pinning_a_connector_version_refuses_nothing(client, policy, governance_admin):
+    newer = CatalogVersionFactory(item=policy.crm, version="1.5.0")
+    client.force_login(governance_admin)
+    content = client.get(f"/catalog/crm/versions/{newer.pk}/pin/").content.decode()
+    assert "Agents name a connector without its version" in content
+    assert client.post(f"/catalog/crm/versions/{newer.pk}/pin/", {"pin": "now"}).status_code == 302
+    assert CatalogVersion.objects.get(pk=newer.pk).is_pinned
