@@ -170,3 +170,23 @@ def test_a_request_published_with_a_rollout_window_says_until_when(
     intake_request_publish(version_request, actor=connector_owner, previous_allowed_until=until)
     card = next_step(client, connector_owner, version_request)
     assert f"2.1.0 stays allowed until {timezone.localtime(until):%Y-%m-%d %H:%M}" in card
+
+
+def test_governance_admin_home_lists_new_items_to_review_and_publish(
+    client, new_item_request, security_reviewer, governance_admin
+):
+    content = home(client, governance_admin)
+    assert 'data-testid="intake-waiting">1<' in content and "meeting-notes@1.0.0" in content
+    intake_review_add(
+        new_item_request, actor=security_reviewer, kind="security", verdict="approve",
+        checklist=sorted(SECURITY),
+    )  # fmt: skip
+    other_admin = UserFactory(groups=["Governance admins"])
+    intake_review_add(
+        new_item_request, actor=other_admin, kind="data", verdict="approve",
+        checklist=sorted(DATA),
+    )  # fmt: skip
+    content = home(client, governance_admin)
+    assert 'data-testid="intake-to-publish">1<' in content
+    card = next_step(client, governance_admin, new_item_request)
+    assert "Both reviews approved it: publish 1.0.0." in card and "/publish/" in card
