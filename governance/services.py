@@ -38,8 +38,15 @@ from governance.choices import (
     OutcomeStatus,
 )
 from governance.decision_store import DecisionRows, StalePolicy, decision_rows_write
-from governance.exceptions import Conflict, PermissionDenied, Unauthenticated, ValidationFailed
+from governance.exceptions import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+    ValidationFailed,
+)
 from governance.identity import IdentityError, email_canonical
+from governance.metrics import decision_counted
 from governance.models import (
     ActionType,
     AgentRuntime,
@@ -90,13 +97,15 @@ def config_object_save(
     actor: Any,
     fields: dict[str, Any],
     audit_target: models.Model | None = None,
+    detail: dict | None = None,
 ) -> models.Model:
     """Create or change one governed object: validate, save, set its many-to-many values,
     bump the policy revision and record before/after, all in one transaction.
 
     Saving the same values again changes nothing: no revision bump, no audit event (so
     re-importing a policy is silent). `audit_target` records the change against another
-    object (a grant against its profile), so the owner's history shows it."""
+    object (a grant against its profile), so the owner's history shows it; `detail` (the
+    reason given for the change, say) is recorded with it."""
     target = audit_target or instance
     m2m_names = {f.name for f in instance._meta.many_to_many}
     plain = {k: v for k, v in fields.items() if k not in m2m_names}
@@ -112,11 +121,13 @@ def config_object_save(
             raise validation_failed(error) from error
         for name, values in related.items():
             getattr(instance, name).set(values)
-        _config_change_record(target, actor=actor, before=before)
+        _config_change_record(target, actor=actor, before=before, detail=detail)
     return instance
 
 
-def _config_change_record(target: models.Model, *, actor: Any, before: dict | None) -> None:
+def _config_change_record(
+    target: models.Model, *, actor: Any, before: dict | None, detail: dict | None = None
+) -> None:
     """Bump the revisions and audit the change of `target`, if anything changed."""
     after = audit_snapshot(target)
     if before == after:
@@ -131,6 +142,7 @@ def _config_change_record(target: models.Model, *, actor: Any, before: dict | No
         before=before,
         after=after,
         policy_revision=policy_revision_bump(),
+        detail=detail,
     )
 
 
@@ -215,6 +227,55 @@ def profile_grant_update(grant: ProfileGrant, *, actor: Any, **fields: Any) -> P
 def profile_grant_remove(grant: ProfileGrant, *, actor: Any) -> None:
     require_policy_admin(actor)
     config_object_delete(grant, actor=actor, audit_target=grant.profile)
+
+
+ConditionOwner = ActionType | PermissionProfile
+REASON_MAX = 1000
+
+
+def condition_promote(owner: ConditionOwner, *, name: str, actor: Any, reason: str) -> dict:
+    """Make a condition in shadow mode bind (`mode: enforce`), with the reason for it.
+
+    The condition is checked again as it stands today, through the owner's own validation:
+    an expression that no longer compiles, or an `auto_execute` condition on an
+    irreversible, high or critical action type, is refused and nothing changes. Recorded
+    as a configuration change (before and after, the reason); the policy revision moves on."""
+    return _condition_change(owner, name=name, actor=actor, reason=reason, change="promote")
+
+
+def condition_delete(owner: ConditionOwner, *, name: str, actor: Any, reason: str) -> dict:
+    """Remove a condition (in shadow mode or not) from its action type or profile, with the
+    reason for it; audited with before and after, and the policy revision moves on."""
+    return _condition_change(owner, name=name, actor=actor, reason=reason, change="delete")
+
+
+def _condition_change(
+    owner: ConditionOwner, *, name: str, actor: Any, reason: str, change: str
+) -> dict:
+    require_policy_admin(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            "Say why: a reason is required.", extra={"fields": {"reason": ["Required."]}}
+        )
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed(f"Keep the reason under {REASON_MAX} characters.")
+    with transaction.atomic():
+        # Under the owner's row lock, so two admins acting at once see each other's change.
+        owner = type(owner).objects.select_for_update().get(pk=owner.pk)
+        conditions = list(owner.conditions or [])
+        found = next((c for c in conditions if c.get("name") == name), None)
+        if found is None:
+            raise NotFound(f"{owner} has no condition '{name}'.")
+        if change == "promote":
+            if found.get("mode", "enforce") != "shadow":
+                raise Conflict(f"Condition '{name}' is already enforced.")
+            conditions = [{**c, "mode": "enforce"} if c is found else c for c in conditions]
+        else:
+            conditions = [c for c in conditions if c is not found]
+        detail = {"reason": reason, "condition": name, "change": f"condition_{change}"}
+        config_object_save(owner, actor=actor, fields={"conditions": conditions}, detail=detail)
+    return found
 
 
 def runtime_create(
@@ -445,6 +506,7 @@ def decision_create(
         rows = _decision_rows(cache, runtime, request, now)
         try:
             if decision_rows_write(rows, token=cache.token):
+                decision_counted(rows.decision.outcome, rows.decision.reason)
                 return rows.decision, True
         except StalePolicy:
             cache = policy_cache_refresh(cache)

@@ -80,6 +80,32 @@ AUDIT_WITNESS_PATH = env.str(
 )
 # Verification fails when an event is still not sealed this long after it was written.
 AUDIT_MAX_UNSEALED_MINUTES = env.int("AUDIT_MAX_UNSEALED_MINUTES", default=60)
+
+
+def _networks(name: str, default: str) -> list[str]:
+    """Comma-separated addresses or networks (CIDR); a typo fails at start, not at a scrape."""
+    import ipaddress
+
+    values = [v.strip() for v in env.str(name, default=default).split(",") if v.strip()]
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError as error:
+            raise ImproperlyConfigured(
+                f"{name}: {value!r} is not an address or network."
+            ) from error
+    return values
+
+
+# GET /metrics (Prometheus; governance/metrics.py): off unless a token or networks are set.
+# The token is a secret from the environment, compared in constant time. The demo (DEBUG)
+# lets localhost scrape without one.
+METRICS = {
+    "TOKEN": env.str("METRICS_TOKEN", default=""),
+    "ALLOWED_NETWORKS": _networks(
+        "METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128" if DEBUG else ""
+    ),
+}
 # The retention purge connects as a member of the agc_audit_purger database role (README,
 # "Database roles"); empty: the purge runs on the application's own connection, which
 # works only where that role may purge (a superuser, as in tests).
