@@ -10,7 +10,14 @@ from governance.admin_base import ServiceModelAdmin
 class CatalogVersionInline(admin.TabularInline):
     model = CatalogVersion
     extra = 0
-    fields = ["version", "artifact_digest", "review_state", "is_pinned", "yanked_at"]
+    fields = [
+        "version",
+        "artifact_digest",
+        "review_state",
+        "is_pinned",
+        "allowed_until",
+        "yanked_at",
+    ]
     readonly_fields = fields
     can_delete = False
     show_change_link = False
@@ -36,7 +43,15 @@ class CatalogItemAdmin(ServiceModelAdmin):
 class CatalogVersionAdmin(admin.ModelAdmin):
     """Versions are added, pinned and yanked on the catalog pages or through the API."""
 
-    list_display = ["item", "version", "review_state", "is_pinned", "yanked_at", "created_at"]
+    list_display = [
+        "item",
+        "version",
+        "review_state",
+        "is_pinned",
+        "allowed_until",
+        "yanked_at",
+        "created_at",
+    ]
     list_filter = ["review_state", "is_pinned", "item__kind"]
     search_fields = ["item__slug", "version", "artifact_digest"]
 

@@ -1,6 +1,10 @@
 """Catalog forms: they parse; the services decide."""
 
+from datetime import timedelta
+
 from django import forms
+from django.conf import settings
+from django.utils import timezone
 from django.utils.text import slugify
 
 from catalog.choices import CHECKLISTS, DataClass, ItemKind, Reach, ReviewKind, ReviewVerdict
@@ -104,6 +108,75 @@ class NoteForm(forms.Form):
     reason = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
+
+
+class PinForm(forms.Form):
+    """How to pin a version, chosen after seeing its blast radius: with a rollout window
+    for the version pinned now, at once (confirmed when decisions would be refused), or,
+    when publishing, not at all."""
+
+    WINDOW, NOW, NO_PIN = "window", "now", "none"
+
+    pin = forms.ChoiceField(widget=forms.RadioSelect, label="How to pin it")
+    allowed_until = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    confirm = forms.BooleanField(required=False)
+
+    def __init__(self, *args, radius, publishing: bool = False, pin: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.radius = radius
+        new = radius.new.version
+        current = radius.current.version if radius.current else None
+        choices = []
+        if radius.applies:
+            choices.append(
+                (self.WINDOW, f"Pin {new}, and keep {current} allowed until a date I choose")
+            )
+        refusing = f": {current} is refused from the next decision on" if radius.applies else ""
+        choices.append((self.NOW, f"Pin {new} now{refusing}"))
+        if publishing:
+            kept = f"{current} stays pinned" if current else "nothing is pinned"
+            choices.append((self.NO_PIN, f"Publish {new} without pinning it ({kept})"))
+        self.fields["pin"].choices = choices
+        default = self.WINDOW if radius.applies and radius.total else self.NOW
+        self.fields["pin"].initial = default if pin or not publishing else self.NO_PIN
+        until = self.fields["allowed_until"]
+        until.label = f"Keep {current} allowed until" if current else "Allowed until"
+        until.initial = timezone.localdate() + timedelta(days=14)
+        until.help_text = (
+            f"From 00:00 ({settings.TIME_ZONE}) on this day, decisions naming {current} are "
+            "refused with version_not_pinned. At most 90 days ahead."
+        )
+        self.fields["confirm"].label = (
+            f"I understand that {radius.refused} decision{'s' if radius.refused != 1 else ''} "
+            f"like those above would be refused from now on"
+        )
+
+    def clean(self):
+        data = super().clean()
+        choice = data.get("pin")
+        data["previous_allowed_until"] = None
+        if choice == self.WINDOW:
+            from governance.periods import day_start
+
+            if data.get("allowed_until") is None:
+                self.add_error("allowed_until", "Choose the day the rollout window ends.")
+            else:
+                data["previous_allowed_until"] = day_start(data["allowed_until"])
+        elif choice == self.NOW and self.radius.refused and not data.get("confirm"):
+            self.add_error(
+                "confirm",
+                "Tick this to confirm, or choose a rollout window: pinning now refuses "
+                "the decisions above.",
+            )
+        return data
+
+    def service_kwargs(self) -> dict:
+        return {
+            "pin": self.cleaned_data["pin"] != self.NO_PIN,
+            "previous_allowed_until": self.cleaned_data["previous_allowed_until"],
+        }
 
 
 class YankForm(forms.Form):

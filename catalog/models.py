@@ -155,6 +155,14 @@ class CatalogVersion(models.Model):
     pinned_at = models.DateTimeField(null=True, blank=True)
     yanked_at = models.DateTimeField(null=True, blank=True)
     yank_reason = models.TextField(blank=True)
+    # A rollout window: after a newer version was pinned, this one stays allowed until
+    # then (decisions naming it later are refused with version_not_pinned).
+    allowed_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Rollout window: while another version is pinned, this one stays allowed "
+        "until then.",
+    )
     # What an MCP server exposes in this version: the canonical tools/list (names,
     # descriptions, input schemas, annotations) as reviewed at intake, and its digest,
     # which the governed gateway compares with the live server at every start.
@@ -182,6 +190,11 @@ class CatalogVersion(models.Model):
                 name="catalog_version_pin_only_approved",
                 violation_error_message="Only an approved, unyanked version can be pinned.",
             ),
+            models.CheckConstraint(
+                condition=models.Q(is_pinned=False) | models.Q(allowed_until__isnull=True),
+                name="catalog_version_window_only_unpinned",
+                violation_error_message="A rollout window is for a version that is not pinned.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -190,6 +203,12 @@ class CatalogVersion(models.Model):
     @property
     def is_yanked(self) -> bool:
         return self.yanked_at is not None
+
+    def in_rollout_window(self, now=None) -> bool:
+        """Still allowed beside the pinned version (see allowed_until)."""
+        if self.is_pinned or self.is_yanked or self.allowed_until is None:
+            return False
+        return (now or timezone.now()) < self.allowed_until
 
 
 class IntakeRequestQuerySet(models.QuerySet):

@@ -20,6 +20,14 @@ def can_manage_item(user, item) -> bool:
     return bool(item.owning_group_id) and user.groups.filter(pk=item.owning_group_id).exists()
 
 
+def is_intake_reviewer(user) -> bool:
+    """Someone intake requests may wait for: connector owners and governance admins (their
+    items' versions, new items) and the security review group."""
+    from governance.permissions import is_connector_owner
+
+    return is_governance_admin(user) or is_connector_owner(user) or _security_reviewer(user)
+
+
 def _security_reviewer(user) -> bool:
     group = settings.GOVERNANCE["SECURITY_REVIEW_GROUP"]
     return _is_person(user) and user.groups.filter(name=group).exists()

@@ -3,6 +3,7 @@ policy revision because the decision engine reads them)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -13,7 +14,7 @@ from audit.services import audit_event_record
 from catalog.choices import VersionReviewState
 from catalog.models import CatalogItem, CatalogVersion
 from catalog.permissions import can_manage_item
-from governance.exceptions import Conflict, PermissionDenied
+from governance.exceptions import Conflict, PermissionDenied, ValidationFailed
 from governance.services import config_object_save, policy_revision_bump, require_policy_admin
 
 
@@ -40,14 +41,41 @@ def catalog_version_create(
     )
 
 
-def catalog_version_pin(version: CatalogVersion, *, actor: Any) -> CatalogVersion:
-    """Pin an approved version: from the next decision on, it is the only one allowed.
+# The longest rollout window an owner may give the previous version.
+ROLLOUT_WINDOW_MAX_DAYS = 90
 
-    Pinning an earlier approved version is the rollback. The item's row is locked so that
-    two owners pinning at once end with exactly one pin."""
+
+def rollout_window_check(until: datetime, *, now: datetime | None = None) -> None:
+    """Refuse a rollout window that is not in the future or is longer than the maximum."""
+    now = now or timezone.now()
+    if until <= now:
+        raise ValidationFailed(
+            "The rollout window must end in the future.",
+            extra={"fields": {"allowed_until": ["Choose a date after today."]}},
+        )
+    if until > now + timedelta(days=ROLLOUT_WINDOW_MAX_DAYS):
+        raise ValidationFailed(
+            f"A rollout window lasts at most {ROLLOUT_WINDOW_MAX_DAYS} days.",
+            extra={"fields": {"allowed_until": [f"At most {ROLLOUT_WINDOW_MAX_DAYS} days ahead."]}},
+        )
+
+
+def catalog_version_pin(
+    version: CatalogVersion, *, actor: Any, previous_allowed_until: datetime | None = None
+) -> CatalogVersion:
+    """Pin an approved version: from the next decision on, it is the only one allowed,
+    except a previous version still inside its rollout window.
+
+    `previous_allowed_until` opens a rollout window: the version pinned until now stays
+    allowed until then (the engine compares it with each decision's time, so it closes on
+    time), and is refused with `version_not_pinned` afterwards. Pinning an earlier approved
+    version is the rollback. The item's row is locked so that two owners pinning at once
+    end with exactly one pin."""
     item = version.item
     if not can_manage_item(actor, item):
         raise PermissionDenied(f"Only the owners of {item.slug} may pin its versions.")
+    if previous_allowed_until is not None:
+        rollout_window_check(previous_allowed_until)
     with transaction.atomic():
         CatalogItem.objects.select_for_update().get(pk=item.pk)
         version.refresh_from_db()
@@ -59,11 +87,12 @@ def catalog_version_pin(version: CatalogVersion, *, actor: Any) -> CatalogVersio
         previous = item.versions.filter(is_pinned=True).first()
         if previous is not None and previous.pk == version.pk:
             return version
-        if previous is not None:
-            CatalogVersion.objects.filter(pk=previous.pk).update(is_pinned=False)
-        now = timezone.now()
-        CatalogVersion.objects.filter(pk=version.pk).update(is_pinned=True, pinned_at=now)
-        version.refresh_from_db()
+        if previous is None and previous_allowed_until is not None:
+            raise Conflict(
+                f"{item.slug} has no pinned version to keep allowed during a rollout window.",
+                code="no_previous_version",
+            )
+        _pin_swap(version, previous, previous_allowed_until)
         revision = policy_revision_bump()
         audit_event_record(
             event_type=EventType.CATALOG_VERSION_PINNED,
@@ -71,9 +100,59 @@ def catalog_version_pin(version: CatalogVersion, *, actor: Any) -> CatalogVersio
             target=item,
             policy_revision=revision,
             plugin=str(version),
+            changes=_pin_changes(version, previous, previous_allowed_until),
+        )
+    return version
+
+
+def _pin_swap(
+    version: CatalogVersion, previous: CatalogVersion | None, until: datetime | None
+) -> None:
+    if previous is not None:
+        CatalogVersion.objects.filter(pk=previous.pk).update(is_pinned=False, allowed_until=until)
+    CatalogVersion.objects.filter(pk=version.pk).update(
+        is_pinned=True, pinned_at=timezone.now(), allowed_until=None
+    )
+    version.refresh_from_db()
+
+
+def _pin_changes(
+    version: CatalogVersion, previous: CatalogVersion | None, until: datetime | None
+) -> dict[str, Any]:
+    after: dict[str, Any] = {"pinned_version": version.version}
+    if until is not None:
+        after["rollout_window"] = {"version": previous.version, "allowed_until": until.isoformat()}
+    return {"before": {"pinned_version": previous.version if previous else None}, "after": after}
+
+
+def catalog_version_window_end(version: CatalogVersion, *, actor: Any) -> CatalogVersion:
+    """End a rollout window now: the version is refused with `version_not_pinned` from the
+    next decision on."""
+    item = version.item
+    if not can_manage_item(actor, item):
+        raise PermissionDenied(f"Only the owners of {item.slug} may end its rollout windows.")
+    with transaction.atomic():
+        version = CatalogVersion.objects.select_for_update().get(pk=version.pk)
+        if version.allowed_until is None:
+            raise Conflict(f"{version} has no rollout window.", code="no_rollout_window")
+        until = version.allowed_until
+        version.allowed_until = None
+        version.save(update_fields=["allowed_until"])
+        revision = policy_revision_bump()
+        audit_event_record(
+            event_type=EventType.CONFIG_UPDATED,
+            actor=actor,
+            target=item,
+            policy_revision=revision,
+            plugin=str(version),
             changes={
-                "before": {"pinned_version": previous.version if previous else None},
-                "after": {"pinned_version": version.version},
+                "before": {
+                    "rollout_window": {
+                        "version": version.version,
+                        "allowed_until": until.isoformat(),
+                    }
+                },
+                "after": {"rollout_window": None},
             },
         )
     return version
@@ -95,9 +174,10 @@ def catalog_version_yank(version: CatalogVersion, *, actor: Any, reason: str) ->
             raise Conflict(f"{version} is already yanked.")
         was_pinned = version.is_pinned
         version.is_pinned = False
+        version.allowed_until = None  # a yanked version is refused, window or not
         version.yanked_at = timezone.now()
         version.yank_reason = reason
-        version.save(update_fields=["is_pinned", "yanked_at", "yank_reason"])
+        version.save(update_fields=["is_pinned", "allowed_until", "yanked_at", "yank_reason"])
         revision = policy_revision_bump()
         audit_event_record(
             event_type=EventType.CATALOG_VERSION_YANKED,

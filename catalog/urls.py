@@ -26,12 +26,22 @@ urlpatterns = [
         views.intake_request_review,
         name="intake_request_review",
     ),
+    path(
+        "intake/<int:pk>/publish/",
+        views.intake_request_publish_view,
+        name="intake_request_publish",
+    ),
     path("intake/<int:pk>/<str:action>/", views.intake_request_act, name="intake_request_act"),
     path("<slug:slug>/", views.catalog_item_detail, name="catalog_item_detail"),
     path(
         "<slug:slug>/versions/<int:pk>/pin/",
         views.catalog_version_pin_view,
         name="catalog_version_pin",
+    ),
+    path(
+        "<slug:slug>/versions/<int:pk>/end-window/",
+        views.catalog_version_window_end_view,
+        name="catalog_version_window_end",
     ),
     path(
         "<slug:slug>/versions/<int:pk>/yank/",

@@ -3,26 +3,35 @@ Thin: selectors read, forms parse, services (catalog/services.py, workflow.py) d
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from catalog.choices import CHECKLISTS, ReviewKind
+from catalog.choices import CHECKLISTS, IntakeState, ReviewKind
 from catalog.filters import CatalogItemFilterSet, IntakeRequestFilterSet
-from catalog.forms import IntakeForm, NoteForm, ReviewForm, ServerJsonForm, YankForm
+from catalog.forms import IntakeForm, NoteForm, PinForm, ReviewForm, ServerJsonForm, YankForm
 from catalog.models import CatalogVersion, IntakeRequest
 from catalog.permissions import can_manage_item, can_publish_intake, can_view_intake, review_refusal
 from catalog.selectors import (
     catalog_item_list,
     catalog_item_stats,
+    catalog_pin_blast_radius,
+    intake_next_step,
+    intake_publish_blast_radius,
     intake_request_list_visible_to,
     intake_review_queue,
     intake_tool_changes,
     profiles_using,
 )
 from catalog.server_json import server_json_intake_fields
-from catalog.services import catalog_version_pin, catalog_version_yank
+from catalog.services import (
+    catalog_version_pin,
+    catalog_version_window_end,
+    catalog_version_yank,
+)
 from catalog.workflow import (
     allowed_transitions,
     intake_request_publish,
@@ -79,14 +88,62 @@ def _version(slug, pk) -> CatalogVersion:
 
 
 @login_required
-@require_POST
 def catalog_version_pin_view(request, slug, pk):
-    """Pin (or roll back to) an approved version."""
+    """Pin (or roll back to) an approved version, on a page that first shows its blast
+    radius and offers a rollout window for the version pinned now."""
+    version = _version(slug, pk)
+    item = version.item
+    if not can_manage_item(request.user, item):
+        raise PermissionDenied(f"Only the owners of {item.slug} may pin its versions.")
+    if version.is_pinned or version.is_yanked or version.review_state != "approved":
+        messages.error(request, f"{version} cannot be pinned: it is {_version_state(version)}.")
+        return redirect(item.get_absolute_url())
+    radius = catalog_pin_blast_radius(item, version)
+    form = PinForm(_posted(request), radius=radius)
+    if request.method == "POST" and form.is_valid():
+        until = form.cleaned_data["previous_allowed_until"]
+        try:
+            catalog_version_pin(version, actor=request.user, previous_allowed_until=until)
+        except ApplicationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _pinned_message(version, radius, until))
+            return redirect(item.get_absolute_url())
+    context = {"item": item, "version": version, "radius": radius, "form": form}
+    return render(request, "catalog/pin_confirm.html", context, status=400 if form.errors else 200)
+
+
+def _posted(request):
+    """The submitted data of a POST, even an empty one (a bound form reports its errors)."""
+    return request.POST if request.method == "POST" else None
+
+
+def _version_state(version: CatalogVersion) -> str:
+    if version.is_pinned:
+        return "already pinned"
+    return "yanked" if version.is_yanked else version.get_review_state_display().lower()
+
+
+def _pinned_message(version, radius, until, *, published: bool = False) -> str:
+    done = f"{version} is {'published and ' if published else ''}pinned"
+    if until is not None:
+        local = timezone.localtime(until)
+        return (
+            f"{done}; {radius.current.version} stays allowed until "
+            f"{local:%Y-%m-%d %H:%M} ({local.tzname()}), then it is refused."
+        )
+    return f"{done}: decisions naming any other version are refused."
+
+
+@login_required
+@require_POST
+def catalog_version_window_end_view(request, slug, pk):
+    """End a rollout window now (confirmed in the page's disclosure)."""
     version = _version(slug, pk)
     try:
-        catalog_version_pin(version, actor=request.user)
+        catalog_version_window_end(version, actor=request.user)
         messages.success(
-            request, f"{version} is pinned: decisions naming any other version are refused."
+            request, f"The rollout window of {version} has ended: decisions naming it are refused."
         )
     except ApplicationError as error:
         messages.error(request, error.message)
@@ -220,6 +277,7 @@ def intake_request_detail(request, pk, forms_=None, status=200):
         "can_publish": can_publish_intake(request.user, intake),
         "note_form": NoteForm(),
         "tool_changes": intake_tool_changes(intake) if intake.tool_definitions else None,
+        "next_step": intake_next_step(request.user, intake),
     }
     return render(request, "catalog/intake_request_detail.html", context, status=status)
 
@@ -251,14 +309,13 @@ ACTIONS = {
     "start_review": lambda intake, user, note: intake_request_start_review(intake, actor=user),
     "withdraw": lambda intake, user, note: intake_request_withdraw(intake, actor=user, reason=note),
     "reject": lambda intake, user, note: intake_request_reject(intake, actor=user, reason=note),
-    "publish": lambda intake, user, note: intake_request_publish(intake, actor=user),
-}
+}  # publishing has its own page (intake_request_publish_view): it shows the blast radius
 
 
 @login_required
 @require_POST
 def intake_request_act(request, pk, action):
-    """start_review, withdraw, reject (with a reason) or publish."""
+    """start_review, withdraw or reject (with a reason)."""
     intake = _visible_intake(request, pk)
     if action not in ACTIONS:
         raise Http404("No such action.")
@@ -273,6 +330,42 @@ def intake_request_act(request, pk, action):
     except ApplicationError as error:
         messages.error(request, error.message)
     return redirect(reverse("catalog:intake_request_detail", args=[pk]))
+
+
+@login_required
+def intake_request_publish_view(request, pk):
+    """Publish an approved request, on a page that first shows what pinning it changes
+    (its blast radius) and offers a rollout window for the version pinned now."""
+    intake = _visible_intake(request, pk)
+    if not can_publish_intake(request.user, intake):
+        raise PermissionDenied("Only the item's owners (or governance admins) publish it.")
+    if intake.state != IntakeState.APPROVED:
+        state = intake.get_state_display().lower()
+        messages.error(request, f"This request is {state}; only an approved request is published.")
+        return redirect(intake.get_absolute_url())
+    radius = intake_publish_blast_radius(intake)
+    form = PinForm(_posted(request), radius=radius, publishing=True, pin=intake.pin_on_publish)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = intake_request_publish(intake, actor=request.user, **form.service_kwargs())
+        except ApplicationError as error:
+            _form_errors(form, error)
+        else:
+            until = form.cleaned_data["previous_allowed_until"]
+            if form.cleaned_data["pin"] == PinForm.NO_PIN:
+                message = f"{version} is published, not pinned."
+            else:
+                message = _pinned_message(version, radius, until, published=True)
+            messages.success(request, message)
+            return redirect(version.item.get_absolute_url())
+    context = {
+        "item": intake.item,
+        "intake": intake,
+        "version": radius.new,
+        "radius": radius,
+        "form": form,
+    }
+    return render(request, "catalog/pin_confirm.html", context, status=400 if form.errors else 200)
 
 
 @login_required

@@ -11,6 +11,7 @@ every state change and reviewers when a request (re)enters their queue, after co
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -328,10 +329,22 @@ def intake_request_resubmit(intake: IntakeRequest, *, actor: Any, **changes: Any
 
 
 def intake_request_publish(
-    intake: IntakeRequest, *, actor: Any, pin: bool | None = None
+    intake: IntakeRequest,
+    *,
+    actor: Any,
+    pin: bool | None = None,
+    previous_allowed_until: datetime | None = None,
 ) -> CatalogVersion:
     """Create the approved version (and the item, for a new one) through the catalog
-    services, so it is audited and the policy revision bumps; pin it if asked."""
+    services, so it is audited and the policy revision bumps; pin it if asked, keeping
+    the previously pinned version allowed until `previous_allowed_until` if given (a
+    rollout window, see catalog_version_pin)."""
+    pin = intake.pin_on_publish if pin is None else pin
+    if previous_allowed_until is not None and not pin:
+        raise ValidationFailed(
+            "A rollout window comes with pinning the new version; choose to pin it.",
+            extra={"fields": {"allowed_until": ["Only when the new version is pinned."]}},
+        )
     if not can_publish_intake(actor, intake):
         raise PermissionDenied(
             "Only governance admins publish new items; the item's owners publish its versions."
@@ -351,8 +364,8 @@ def intake_request_publish(
             tool_definitions=intake.tool_definitions,
             tool_definitions_digest=intake.tool_definitions_digest,
         )
-        if intake.pin_on_publish if pin is None else pin:
-            catalog_version_pin(version, actor=actor)
+        if pin:
+            catalog_version_pin(version, actor=actor, previous_allowed_until=previous_allowed_until)
         intake.item, intake.published_version = item, version
         _transition(intake, "publish", actor=actor)
     return version

@@ -19,7 +19,8 @@ Check 1, least privilege (DENY on failure)
      ... the plugin is allowed by the profile   plugin_not_in_profile
      ... the plugin names a version             plugin_version_missing
      ... that version is not yanked             version_yanked
-     ... and is the pinned one                  version_not_pinned
+     ... and is the pinned one, or a previous version
+         still in its rollout window at `now`    version_not_pinned
   5. the action type is allowed by the profile  action_not_in_profile
   6. every data source is covered by a grant    data_source_out_of_scope
      the changed connector has a write grant    write_not_granted
@@ -139,6 +140,9 @@ class CatalogEntry:
     status: str  # proposed | approved | deprecated | retired
     pinned_version: str | None
     yanked_versions: frozenset[str] = frozenset()
+    # Rollout windows: version -> the moment it stops being allowed beside the pinned one.
+    # Compared with the proposal's `now`, so a window ends on time without a policy change.
+    grace_versions: Mapping[str, datetime] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -322,12 +326,24 @@ def _check_catalog(
             Reason.VERSION_YANKED, f"Version {version} of '{slug}' was yanked from the catalog."
         )
     if version != entry.pinned_version:
-        pinned = entry.pinned_version or "none"
-        raise _Denied(
-            Reason.VERSION_NOT_PINNED,
-            f"Version {version} of '{slug}' is not the pinned version (pinned: {pinned}).",
-        )
+        _check_rollout_window(entry, version, proposal, facts)
     facts["plugin"] = f"{slug}@{version}"
+
+
+def _check_rollout_window(
+    entry: CatalogEntry, version: str, proposal: Proposal, facts: dict[str, object]
+) -> None:
+    """A version other than the pinned one passes only inside its rollout window."""
+    pinned = entry.pinned_version or "none"
+    until = entry.grace_versions.get(version)
+    if until is not None and proposal.now < until:
+        facts["rollout_window"] = {"version": version, "until": until.isoformat()}
+        return
+    ended = f"; its rollout window ended at {until.isoformat()}" if until is not None else ""
+    raise _Denied(
+        Reason.VERSION_NOT_PINNED,
+        f"Version {version} of '{entry.slug}' is not the pinned version (pinned: {pinned}{ended}).",
+    )
 
 
 def _check_data_sources(

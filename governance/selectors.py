@@ -102,7 +102,7 @@ def _catalog() -> dict[str, CatalogEntry]:
         Prefetch(
             "versions",
             queryset=CatalogVersion.objects.only(
-                "item_id", "version", "is_pinned", "yanked_at", "review_state"
+                "item_id", "version", "is_pinned", "yanked_at", "review_state", "allowed_until"
             ),
         )
     )
@@ -118,6 +118,13 @@ def _catalog() -> dict[str, CatalogEntry]:
                 v.version
                 for v in versions
                 if v.yanked_at is not None or v.review_state == VersionReviewState.REJECTED
+            ),
+            grace_versions=MappingProxyType(
+                {
+                    v.version: v.allowed_until
+                    for v in versions
+                    if v.allowed_until is not None and not v.is_pinned
+                }
             ),
         )
     return catalog

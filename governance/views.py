@@ -16,6 +16,8 @@ from django.views.decorators.http import require_GET
 from approvals.models import ApprovalRequest
 from audit.insights.dashboard import last_days_summary
 from catalog.models import CatalogItem
+from catalog.permissions import is_intake_reviewer
+from catalog.selectors import intake_work_for
 from governance import permissions
 from governance.choices import DecisionStatus
 from governance.filters import (
@@ -113,6 +115,8 @@ def home(request):
         context["owned_items"] = CatalogItem.objects.filter(
             Q(owner=user) | Q(owning_group__in=user.groups.all())
         ).distinct()[:10]
+    if is_intake_reviewer(user):
+        context["intake_work"] = intake_work_for(user)
     return render(request, "home.html", context)
 
 

@@ -49,9 +49,10 @@ def test_new_version_is_filed_reviewed_published_and_used(
     page.goto("/catalog/intake/")
     page.get_by_test_id("review-queue").get_by_role("link").click()
     review(page, "data", sorted(DATA))
-    page.get_by_test_id("publish").click()
-    expect(page.get_by_text("Done: the request is now published.")).to_be_visible()
-    page.goto("/catalog/outreach/")
+    page.get_by_role("link", name="Review the impact and publish…").click()
+    page.get_by_label(re.compile("Pin 2.2.0 now")).check()
+    page.get_by_test_id("confirm-pin").click()
+    expect(page.get_by_text(re.compile("outreach@2.2.0 is published"))).to_be_visible()
     expect(page.get_by_test_id("version-2.2.0")).to_contain_text("pinned")
 
     assert decide(plugin="outreach@2.2.0").json()["outcome"] == "allow"

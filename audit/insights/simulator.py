@@ -20,6 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 
 from governance import engine
+from governance.choices import reason_text
 from governance.exceptions import ValidationFailed
 from governance.models import ActionType, Decision, PermissionProfile, ProfileGrant
 from governance.selectors import Person, _compiled, people_by_key, policy_snapshot_build
@@ -280,6 +281,10 @@ class Simulation:
     seconds: float = 0.0
     in_scope: int = 0  # requests the change can affect in the window
     fraction: float = 1.0  # the share of them replayed (1.0 unless sampled)
+    # Every replayed request, changed or not: (before, after) -> count, and the reasons
+    # the changed policy gives, which say why an outcome stays what it was.
+    outcomes: Counter = field(default_factory=Counter)
+    reasons: dict[tuple[str, str], Counter] = field(default_factory=lambda: defaultdict(Counter))
 
     @property
     def per_second(self) -> float:
@@ -308,6 +313,64 @@ class Simulation:
             }
             for (before, after), count in self.transitions.most_common()
         ]
+
+    def breakdown(self) -> list[dict[str, Any]]:
+        """Every outcome before -> after, the unchanged ones too (changed first, then by
+        count), each with the reasons the changed policy gives."""
+        pairs = sorted(self.outcomes.items(), key=lambda kv: (kv[0][0] == kv[0][1], -kv[1]))
+        return [
+            {
+                "before": before,
+                "after": after,
+                "changed": before != after,
+                "count": count,
+                "estimate": self.estimate(count),
+                "reasons": [
+                    (code, reason_text(code), n)
+                    for code, n in self.reasons[(before, after)].most_common(3)
+                ],
+                "examples": self.examples[(before, after)],
+            }
+            for (before, after), count in pairs
+        ]
+
+    def why_unchanged(self) -> str:
+        """Why no outcome would change, in a sentence (empty when some would)."""
+        if self.changed:
+            return ""
+        if not self.replayed:
+            return "No recorded request in the window could be affected by this change."
+        parts = []
+        for (outcome, _), count in self.outcomes.most_common():
+            reasons = ", ".join(
+                f"{reason_text(code).lower()} ({n})"
+                for code, n in self.reasons[(outcome, outcome)].most_common(3)
+            )
+            share = "all" if count == self.replayed else str(count)
+            word = OUTCOME_WORDS.get(outcome, outcome)
+            parts.append(f"{share} {word} under both policies, because: {reasons}")
+        return (
+            "; ".join(parts) + ". " + CHANGE_REACH.get(self.change.kind.split("_")[0], "")
+        ).strip()
+
+
+OUTCOME_WORDS = {
+    "allow": "allowed automatically",
+    "pending": "sent to a person",
+    "deny": "denied",
+}
+# What a change can reach: why a request stopped by something else keeps its outcome.
+CHANGE_REACH = {
+    "allowlist": "The allow-list decides only for requests that pass the least-privilege "
+    "checks (profile, catalog, action, data) and that no other rule sends to a person "
+    "(high impact, irreversible, the profile's always-ask, a condition).",
+    "grant": "A grant decides only whether the data sources are in scope: requests stopped "
+    "by another check, or sent to a person for their action, keep their outcome.",
+    "profile": "Removing an action from a profile changes only requests for that action "
+    "that passed the checks before it.",
+    "condition": "A condition is evaluated only for requests that pass the least-privilege "
+    "checks, and a condition in shadow mode never changes an outcome.",
+}
 
 
 def _people(decisions) -> dict[str, Person]:
@@ -387,12 +450,15 @@ def simulate(
             model=row[10] if with_params else "",
         )
         before = engine.decide(current, proposal).outcome.value
-        after = engine.decide(changed, proposal).outcome.value
+        verdict = engine.decide(changed, proposal)
+        after = verdict.outcome.value
         result.replayed += 1
+        result.outcomes[(before, after)] += 1
+        result.reasons[(before, after)][verdict.reason.value] += 1
+        if len(result.examples[(before, after)]) < EXAMPLES:
+            result.examples[(before, after)].append(str(pk))
         if before != after:
             result.changed += 1
             result.transitions[(before, after)] += 1
-            if len(result.examples[(before, after)]) < EXAMPLES:
-                result.examples[(before, after)].append(str(pk))
     result.seconds = time.perf_counter() - started
     return result

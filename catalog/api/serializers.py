@@ -21,6 +21,7 @@ class CatalogVersionSerializer(serializers.ModelSerializer):
             "yanked",
             "yank_reason",
             "tool_definitions_digest",
+            "allowed_until",
             "created_at",
         ]
         read_only_fields = fields
@@ -131,6 +132,22 @@ class NoteSerializer(StrictSerializer):
 
 class PublishSerializer(StrictSerializer):
     pin = serializers.BooleanField(required=False, allow_null=True, default=None)
+    previous_allowed_until = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A rollout window: the version pinned until now stays allowed until then "
+        "(at most 90 days ahead), then is refused with version_not_pinned.",
+    )
+
+
+class PinSerializer(StrictSerializer):
+    previous_allowed_until = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=PublishSerializer._declared_fields["previous_allowed_until"].help_text,
+    )
 
 
 class ToolDefinitionsChangedSerializer(StrictSerializer):
@@ -140,3 +157,33 @@ class ToolDefinitionsChangedSerializer(StrictSerializer):
     expected_digest = serializers.RegexField(r"^sha256:[0-9a-f]{64}$")
     found_digest = serializers.RegexField(r"^sha256:[0-9a-f]{64}$")
     tools = serializers.ListField(child=serializers.DictField(), max_length=500)
+
+
+class BlastRowSerializer(serializers.Serializer):
+    runtime = serializers.CharField()
+    profile = serializers.CharField()
+    total = serializers.IntegerField()
+    outcomes = serializers.DictField(child=serializers.IntegerField())
+    refused = serializers.IntegerField(help_text="Refused with version_not_pinned after the pin.")
+    unchanged = serializers.IntegerField()
+    reasons = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Why the unchanged keep their outcome."
+    )
+
+
+class BlastRadiusSerializer(serializers.Serializer):
+    """What pinning a version does to the last 30 days' decisions that named the version
+    pinned now (replayed through the engine)."""
+
+    item = serializers.CharField(source="item.slug")
+    current_version = serializers.CharField(source="current.version", default=None)
+    new_version = serializers.CharField(source="new.version")
+    days = serializers.IntegerField()
+    since = serializers.DateTimeField()
+    applies = serializers.BooleanField(
+        help_text="False when no decision can be affected (a connector, nothing pinned yet)."
+    )
+    total = serializers.IntegerField()
+    refused = serializers.IntegerField()
+    truncated = serializers.BooleanField()
+    rows = BlastRowSerializer(many=True)

@@ -16,6 +16,11 @@ urlpatterns = [
         "catalog-version-pin",
     ),
     *api_path(
+        "catalog/items/<slug:slug>/versions/<str:version>/blast-radius",
+        views.VersionBlastRadiusView.as_view(),
+        "catalog-version-blast-radius",
+    ),
+    *api_path(
         "catalog/items/<slug:slug>/versions/<str:version>/yank",
         views.VersionYankView.as_view(),
         "catalog-version-yank",
@@ -37,6 +42,11 @@ urlpatterns = [
     ),
     *api_path("catalog/intake/<int:pk>/withdraw", views.withdraw_view, "intake-request-withdraw"),
     *api_path("catalog/intake/<int:pk>/reject", views.reject_view, "intake-request-reject"),
+    *api_path(
+        "catalog/intake/<int:pk>/blast-radius",
+        views.IntakeBlastRadiusView.as_view(),
+        "intake-request-blast-radius",
+    ),
     *api_path(
         "catalog/intake/<int:pk>/publish",
         views.IntakePublishView.as_view(),

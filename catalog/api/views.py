@@ -10,10 +10,12 @@ from rest_framework.views import APIView
 
 from approvals.api.views import IsPerson
 from catalog.api.serializers import (
+    BlastRadiusSerializer,
     CatalogItemSerializer,
     CatalogVersionSerializer,
     IntakeRequestSerializer,
     NoteSerializer,
+    PinSerializer,
     PublishSerializer,
     ReviewSerializer,
     ToolDefinitionsChangedSerializer,
@@ -21,8 +23,13 @@ from catalog.api.serializers import (
 )
 from catalog.filters import CatalogItemFilterSet, IntakeRequestFilterSet
 from catalog.models import CatalogVersion, IntakeRequest
-from catalog.permissions import can_view_intake
-from catalog.selectors import catalog_item_list, intake_request_list_visible_to
+from catalog.permissions import can_manage_item, can_publish_intake, can_view_intake
+from catalog.selectors import (
+    catalog_item_list,
+    catalog_pin_blast_radius,
+    intake_publish_blast_radius,
+    intake_request_list_visible_to,
+)
 from catalog.services import (
     catalog_tool_definitions_change_report,
     catalog_version_pin,
@@ -37,7 +44,7 @@ from catalog.workflow import (
     intake_review_add,
 )
 from governance.api.authentication import RuntimeTokenAuthentication, UserTokenAuthentication
-from governance.exceptions import NotFound
+from governance.exceptions import NotFound, PermissionDenied
 from governance.permissions import IsAgentRuntime
 
 
@@ -73,14 +80,28 @@ def _version(slug: str, version: str) -> CatalogVersion:
 
 
 class VersionPinView(PersonView, APIView):
-    @extend_schema(request=None, responses=CatalogVersionSerializer)
+    @extend_schema(request=PinSerializer, responses=CatalogVersionSerializer)
     def post(self, request, slug, version):
-        """Pin this approved version (rolling back if it is older): owners and admins."""
-        return Response(
-            CatalogVersionSerializer(
-                catalog_version_pin(_version(slug, version), actor=request.user)
-            ).data
+        """Pin this approved version (rolling back if it is older): owners and admins.
+        `previous_allowed_until` keeps the version pinned until now allowed until then."""
+        serializer = PinSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pinned = catalog_version_pin(
+            _version(slug, version), actor=request.user, **serializer.validated_data
         )
+        return Response(CatalogVersionSerializer(pinned).data)
+
+
+class VersionBlastRadiusView(PersonView, APIView):
+    @extend_schema(responses=BlastRadiusSerializer)
+    def get(self, request, slug, version):
+        """Before pinning: the last 30 days' decisions that named the version pinned now, by
+        runtime and profile, and how many pinning this one would refuse (the item's owners
+        and governance admins)."""
+        target = _version(slug, version)
+        if not can_manage_item(request.user, target.item):
+            raise PermissionDenied(f"Only the owners of {slug} may pin its versions.")
+        return Response(BlastRadiusSerializer(catalog_pin_blast_radius(target.item, target)).data)
 
 
 class VersionYankView(PersonView, APIView):
@@ -187,6 +208,16 @@ class IntakePublishView(IntakeMixin, APIView):
         serializer.is_valid(raise_exception=True)
         intake_request_publish(self.get_intake(pk), actor=request.user, **serializer.validated_data)
         return self.answer(pk)
+
+
+class IntakeBlastRadiusView(IntakeMixin, APIView):
+    @extend_schema(responses=BlastRadiusSerializer)
+    def get(self, request, pk):
+        """Before publishing: what pinning the request's version would refuse."""
+        intake = self.get_intake(pk)
+        if not can_publish_intake(request.user, intake):
+            raise PermissionDenied("Only the item's owners (or governance admins) publish it.")
+        return Response(BlastRadiusSerializer(intake_publish_blast_radius(intake)).data)
 
 
 class ToolDefinitionsChangedView(APIView):
