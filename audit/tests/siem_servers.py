@@ -1,0 +1,154 @@
+"""Real receivers for the SIEM streaming tests: an rsyslog daemon of our own (not the
+system's) and a stdlib HTTP server, both on free localhost ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+RSYSLOGD = "/usr/sbin/rsyslogd"
+
+RSYSLOG_CONF = """\
+global(workDirectory="{workdir}" maxMessageSize="256k")
+module(load="imtcp"{tls_module})
+template(name="msg_only" type="string" string="%msg%\\n")
+input(type="imtcp" address="127.0.0.1" port="{port}"{tls_input})
+action(type="omfile" file="{output}" template="msg_only")
+"""
+TLS_MODULE = (
+    ' streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="anon"'
+    ' streamDriver.CAFile="{ca}" streamDriver.CertFile="{cert}" streamDriver.KeyFile="{key}"'
+)
+
+
+def require_rsyslogd() -> None:
+    """Skip when rsyslogd is not installed, unless AGC_REQUIRE_RSYSLOG=1 (CI): then fail."""
+    if os.path.exists(RSYSLOGD):
+        return
+    message = f"{RSYSLOGD} is not installed (Debian package rsyslog)"
+    if os.environ.get("AGC_REQUIRE_RSYSLOG") == "1":
+        pytest.fail(f"{message}, and AGC_REQUIRE_RSYSLOG=1 requires it")
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Rsyslog:
+    """An rsyslogd in the foreground with a config of our own: TCP input on a free
+    localhost port, each message's MSG part (our JSON) written as one line of a file."""
+
+    def __init__(self, workdir: Path, *, tls: dict[str, str] | None = None):
+        self.workdir = workdir
+        self.port = free_port()
+        self.output = workdir / "messages.jsonl"
+        self.config = workdir / "rsyslog.conf"
+        tls_module = TLS_MODULE.format(**tls) if tls else ""
+        self.config.write_text(
+            RSYSLOG_CONF.format(
+                workdir=workdir,
+                port=self.port,
+                output=self.output,
+                tls_module=tls_module,
+                tls_input="",
+            )
+        )
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [RSYSLOGD, "-n", "-f", str(self.config), "-i", str(self.workdir / "rsyslogd.pid")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"rsyslogd exited: {self.process.stdout.read().decode()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("rsyslogd did not listen within 10 s")
+
+    def stop(self) -> None:
+        """A clean stop (SIGTERM): rsyslog writes what it has read, then exits."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def messages(self, *, expect: int = 0, timeout: float = 10.0) -> list[dict]:
+        """The JSON messages written so far, waiting up to `timeout` for at least
+        `expect` of them (rsyslog writes the file a moment after reading)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = self.output.read_text().splitlines() if self.output.exists() else []
+            if len(lines) >= expect or time.monotonic() > deadline:
+                return [json.loads(line) for line in lines if line.strip()]
+            time.sleep(0.05)
+
+
+class Collector(BaseHTTPRequestHandler):
+    """Records each POST (headers and body); answers the status the server is told to."""
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", 0))
+        body = self.rfile.read(length)
+        server = self.server
+        with server.lock:
+            status = server.statuses.pop(0) if server.statuses else 200
+            if status == 200:
+                server.requests.append({"headers": dict(self.headers), "body": body})
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"text":"Success","code":0}' if status == 200 else b'{"text":"busy"}')
+
+    def log_message(self, *args):
+        pass
+
+
+class HttpCollector:
+    """A real HTTP server in a thread; `statuses` are the answers to the next POSTs."""
+
+    def __init__(self):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+        self.server.requests = []
+        self.server.statuses = []
+        self.server.lock = threading.Lock()
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/ingest"
+
+    @property
+    def requests(self) -> list[dict]:
+        return self.server.requests
+
+    def fail_next(self, *statuses: int) -> None:
+        self.server.statuses.extend(statuses)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
