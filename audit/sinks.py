@@ -182,19 +182,18 @@ def syslog_send(sink: Sink, records: list[dict[str, Any]]) -> None:
 
 
 def _tls_send(sink: Sink, raw: socket.socket, hostname: str, payload: bytes) -> None:
-    context = _tls_context(sink)
-    with context.wrap_socket(raw, server_hostname=hostname) as tls:
+    """TLS has no half-close: send our close_notify after the records and wait for the
+    receiver to answer it or to close the connection. Either way it has read up to our
+    close_notify, so every record before it. A reset instead is a failure."""
+    with _tls_context(sink).wrap_socket(raw, server_hostname=hostname) as tls:
         tls.sendall(payload)
-        # TLS has no half-close: close_notify, then read until the receiver closes.
         try:
-            plain = tls.unwrap()
-        except (ssl.SSLError, OSError):
-            # The receiver closed without its own close_notify: it had read everything
-            # before our close_notify, or the connection broke (then sendall or the read
-            # below fails).
-            plain = raw
-        plain.shutdown(socket.SHUT_WR)
-        _await_close(plain)
+            tls.unwrap()
+        except ssl.SSLEOFError:
+            pass  # it closed without a close_notify of its own, after reading ours
+        except ssl.SSLError as error:
+            if "UNEXPECTED_EOF" not in str(error):
+                raise
 
 
 def _tls_context(sink: Sink) -> ssl.SSLContext:

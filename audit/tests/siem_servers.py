@@ -3,8 +3,10 @@ system's) and a stdlib HTTP server, both on free localhost ports."""
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import shutil
 import socket
 import subprocess
 import threading
@@ -17,26 +19,55 @@ import pytest
 RSYSLOGD = "/usr/sbin/rsyslogd"
 
 RSYSLOG_CONF = """\
-global(workDirectory="{workdir}" maxMessageSize="256k")
+global(workDirectory="{workdir}" maxMessageSize="256k"{tls_global})
 module(load="imtcp"{tls_module})
 template(name="msg_only" type="string" string="%msg%\\n")
-input(type="imtcp" address="127.0.0.1" port="{port}"{tls_input})
+input(type="imtcp" address="127.0.0.1" port="{port}")
 action(type="omfile" file="{output}" template="msg_only")
 """
-TLS_MODULE = (
-    ' streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="anon"'
-    ' streamDriver.CAFile="{ca}" streamDriver.CertFile="{cert}" streamDriver.KeyFile="{key}"'
+TLS_GLOBAL = (
+    ' DefaultNetstreamDriverCAFile="{cert}" DefaultNetstreamDriverCertFile="{cert}"'
+    ' DefaultNetstreamDriverKeyFile="{key}"'
 )
+TLS_MODULE = ' StreamDriver.Name="ossl" StreamDriver.Mode="1" StreamDriver.AuthMode="anon"'
 
 
-def require_rsyslogd() -> None:
-    """Skip when rsyslogd is not installed, unless AGC_REQUIRE_RSYSLOG=1 (CI): then fail."""
-    if os.path.exists(RSYSLOGD):
+def _require(available: bool, message: str) -> None:
+    """Skip when a piece of the real receiver is missing, unless AGC_REQUIRE_RSYSLOG=1
+    (CI): then fail."""
+    if available:
         return
-    message = f"{RSYSLOGD} is not installed (Debian package rsyslog)"
     if os.environ.get("AGC_REQUIRE_RSYSLOG") == "1":
         pytest.fail(f"{message}, and AGC_REQUIRE_RSYSLOG=1 requires it")
     pytest.skip(message)
+
+
+def require_rsyslogd() -> None:
+    """rsyslogd is installed (Debian package rsyslog), or the test skips or fails."""
+    _require(os.path.exists(RSYSLOGD), f"{RSYSLOGD} is not installed (Debian package rsyslog)")
+
+
+def require_rsyslog_tls() -> None:
+    """rsyslog's OpenSSL driver (Debian package rsyslog-openssl) and the openssl tool."""
+    require_rsyslogd()
+    _require(
+        bool(glob.glob("/usr/lib/*/rsyslog/lmnsd_ossl.so")),
+        "rsyslog's TLS driver is not installed (Debian package rsyslog-openssl)",
+    )
+    _require(shutil.which("openssl") is not None, "the openssl tool is not installed")
+
+
+def self_signed_certificate(directory: Path) -> dict[str, str]:
+    """A certificate for 127.0.0.1 (and its key), its own CA."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True,
+        capture_output=True,
+    )
+    return {"cert": str(cert), "key": str(key)}
 
 
 def free_port() -> int:
@@ -54,14 +85,13 @@ class Rsyslog:
         self.port = free_port()
         self.output = workdir / "messages.jsonl"
         self.config = workdir / "rsyslog.conf"
-        tls_module = TLS_MODULE.format(**tls) if tls else ""
         self.config.write_text(
             RSYSLOG_CONF.format(
                 workdir=workdir,
                 port=self.port,
                 output=self.output,
-                tls_module=tls_module,
-                tls_input="",
+                tls_global=TLS_GLOBAL.format(**tls) if tls else "",
+                tls_module=TLS_MODULE if tls else "",
             )
         )
         self.process: subprocess.Popen | None = None

@@ -17,9 +17,15 @@ from audit import streaming
 from audit.choices import EventType
 from audit.models import AuditEvent, AuditSinkCursor
 from audit.services import SYSTEM, audit_event_record, audit_seal_new_events
-from audit.sinks import Sink, sink_parse
+from audit.sinks import Sink, SinkError, sink_parse
 from audit.streaming import audit_sink_deliver, deliverable_rows
-from audit.tests.siem_servers import HttpCollector, Rsyslog, require_rsyslogd
+from audit.tests.siem_servers import (
+    HttpCollector,
+    Rsyslog,
+    require_rsyslog_tls,
+    require_rsyslogd,
+    self_signed_certificate,
+)
 
 
 def record_events(count: int, *, start: int = 0) -> list[int]:
@@ -212,6 +218,49 @@ def test_a_sink_holding_a_live_lease_is_left_to_its_worker(rsyslog, syslog_sink)
     assert result.skipped and result.delivered == 0
     assert rsyslog.messages(timeout=0.5) == []
     assert AuditSinkCursor.objects.get(name="siem").lease_token == "other-worker"
+
+
+@pytest.fixture
+def tls_rsyslog(tmp_path):
+    """Our own rsyslogd taking syslog over TLS (its OpenSSL driver), with a certificate
+    for 127.0.0.1 made for the test."""
+    require_rsyslog_tls()
+    certificate = self_signed_certificate(tmp_path)
+    daemon = Rsyslog(tmp_path, tls=certificate)
+    daemon.start()
+    yield daemon, certificate
+    daemon.stop()
+
+
+@pytest.mark.django_db
+def test_syslog_over_tls_reaches_rsyslog_in_order(tls_rsyslog, small_batches):
+    daemon, certificate = tls_rsyslog
+    record_events(10)
+    sink = sink_parse(
+        f"syslog+tls://127.0.0.1:{daemon.port}#name=siem&ca={certificate['cert']}", timeout=5
+    )
+
+    result = audit_sink_deliver(sink)
+
+    assert result.delivered == 10 and not result.error
+    assert received_ids(daemon.messages(expect=10)) == database_ids()
+
+
+@pytest.mark.django_db
+def test_syslog_over_tls_refuses_a_receiver_it_cannot_verify(tls_rsyslog, tmp_path):
+    daemon, _ = tls_rsyslog
+    record_events(1)
+    (tmp_path / "other").mkdir()
+    other_ca = self_signed_certificate(tmp_path / "other")
+    sink = sink_parse(f"syslog+tls://127.0.0.1:{daemon.port}#name=siem&ca={other_ca['cert']}")
+
+    with pytest.raises(SinkError, match="CERTIFICATE_VERIFY_FAILED"):
+        sink.send([{"time": 0, "severity_id": 1}])
+    result = audit_sink_deliver(sink)
+
+    assert "CERTIFICATE_VERIFY_FAILED" in result.error
+    assert daemon.messages(timeout=0.5) == []
+    assert AuditSinkCursor.objects.get(name="siem").last_event_id == database_ids()[0] - 1
 
 
 # ---------------------------------------------------------------------------
