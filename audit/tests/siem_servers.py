@@ -182,3 +182,56 @@ class HttpCollector:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
+
+
+class CuttingProxy:
+    """A TCP relay in front of rsyslog that cuts the first connection after `cut_after`
+    bytes, as a receiver dying mid-batch would: rsyslog gets the first part, the sender a
+    reset. Later connections are relayed whole: the sender's half-close is passed on, and
+    the sender's side is closed once rsyslog closed its own."""
+
+    def __init__(self, target_port: int, *, cut_after: int):
+        self.target_port = target_port
+        self.cut_after = cut_after
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.connections = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.listener.close()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with client, socket.create_connection(("127.0.0.1", self.target_port)) as upstream:
+                if self.connections == 1:
+                    self._cut(client, upstream)
+                else:
+                    self._relay(client, upstream)
+
+    def _cut(self, client: socket.socket, upstream: socket.socket) -> None:
+        forwarded = 0
+        while forwarded < self.cut_after:
+            data = client.recv(min(4096, self.cut_after - forwarded))
+            if not data:
+                break
+            upstream.sendall(data)
+            forwarded += len(data)
+        time.sleep(0.1)  # rsyslog reads what it got before the connection drops
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+
+    def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
+        while data := client.recv(65536):
+            upstream.sendall(data)
+        upstream.shutdown(socket.SHUT_WR)
+        while upstream.recv(4096):
+            pass

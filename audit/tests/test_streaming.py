@@ -20,6 +20,7 @@ from audit.services import SYSTEM, audit_event_record, audit_seal_new_events
 from audit.sinks import Sink, SinkError, sink_parse
 from audit.streaming import audit_sink_deliver, deliverable_rows
 from audit.tests.siem_servers import (
+    CuttingProxy,
     HttpCollector,
     Rsyslog,
     require_rsyslog_tls,
@@ -139,9 +140,10 @@ class SlowSyslogSink(Sink):
 
 @pytest.mark.django_db
 def test_rsyslog_restarted_while_a_batch_is_on_the_wire_loses_nothing(rsyslog, settings):
-    """rsyslog is restarted in the middle of a stream: a batch it did not acknowledge is
-    sent again whole, so every event arrives, in order, and nothing else; the only
-    repeats are of a batch that was cut, recognisable by their event ids."""
+    """rsyslog is restarted in the middle of a stream (between two batches, or with one on
+    the wire: the timing decides): a batch it did not acknowledge is sent again whole, so
+    every event arrives, in order, and nothing else; the only repeats are of a batch that
+    was cut, recognisable by their event ids."""
     settings.AUDIT_SINK_BATCH_SIZE = 20
     record_events(1500)
     sink = SlowSyslogSink(**vars(sink_parse(f"syslog+tcp://127.0.0.1:{rsyslog.port}#name=siem")))
@@ -154,17 +156,39 @@ def test_rsyslog_restarted_while_a_batch_is_on_the_wire_loses_nothing(rsyslog, s
 
     restarter = threading.Thread(target=restart_when_some_arrived)
     restarter.start()
-    results = deliver_until_caught_up(sink, runs=500)
+    deliver_until_caught_up(sink, runs=500)
+    restarted_before_the_end = restarted.is_set()
     restarter.join(timeout=30)
 
-    assert restarted.is_set()
-    assert any(result.error for result in results)  # the restart hit the stream
+    assert restarted_before_the_end  # rsyslog went down and came back mid-stream
     ids = database_ids()
     received = received_ids(rsyslog.messages(expect=len(ids)))
     assert list(dict.fromkeys(received)) == ids  # every event, in order, nothing else
     _assert_repeats_only_resend_a_suffix(received)
     cursor = AuditSinkCursor.objects.get(name="siem")
     assert cursor.last_event_id == ids[-1] and cursor.failures == 0
+
+
+@pytest.mark.django_db
+def test_a_batch_cut_on_the_wire_is_sent_again_whole(rsyslog, small_batches):
+    """The connection to rsyslog breaks in the middle of a batch: rsyslog keeps the
+    messages it read, the sender sees a reset, and the next run sends the whole batch
+    again. The repeats are exactly the cut batch's first events, with their ids."""
+    ids = record_events(10)
+    with CuttingProxy(rsyslog.port, cut_after=2500) as proxy:
+        sink = sink_parse(f"syslog+tcp://127.0.0.1:{proxy.port}#name=siem", timeout=5)
+        cut = audit_sink_deliver(sink)
+        cursor = AuditSinkCursor.objects.get(name="siem")
+        assert cut.delivered == 0 and cut.error and cursor.last_event_id == ids[0] - 1
+        partial = received_ids(rsyslog.messages(expect=1))
+        assert partial and partial == ids[: len(partial)]
+
+        resent = audit_sink_deliver(sink)
+
+    received = received_ids(rsyslog.messages(expect=len(partial) + 10))
+    assert resent.delivered == 10 and not resent.error
+    assert received == partial + ids  # the cut part, then everything in order, once
+    assert list(dict.fromkeys(received)) == database_ids()
 
 
 def _assert_repeats_only_resend_a_suffix(received: list[int]) -> None:
