@@ -244,12 +244,16 @@ def sink_status_list(*, now: datetime | None = None) -> list[SinkStatus]:
 
     now = now or timezone.now()
     try:
-        names = {sink.name for sink in sinks_parse(settings.AUDIT_SINKS)}
+        sinks = sinks_parse(settings.AUDIT_SINKS)
     except SinkConfigError:
-        names = set()
-    return [
-        _sink_status(cursor, cursor.name in names, now) for cursor in AuditSinkCursor.objects.all()
-    ]
+        sinks = []
+    cursors = {cursor.name: cursor for cursor in AuditSinkCursor.objects.all()}
+    for sink in sinks:  # configured, but the stream has not run for it yet
+        cursors.setdefault(
+            sink.name, AuditSinkCursor(name=sink.name, kind=sink.kind, target=sink.target)
+        )
+    names = {sink.name for sink in sinks}
+    return [_sink_status(cursors[name], name in names, now) for name in sorted(cursors)]
 
 
 def _sink_status(cursor: AuditSinkCursor, configured: bool, now: datetime) -> SinkStatus:

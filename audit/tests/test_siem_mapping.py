@@ -184,7 +184,10 @@ def test_stream_audit_reports_a_failing_sink_and_keeps_its_place(settings, capsy
 
 def test_integrity_page_shows_each_sinks_lag_and_last_error(client, auditor, settings):
     events = [audit_event_record(event_type=EventType.CONFIG_UPDATED, actor=SYSTEM) for _ in "abc"]
-    settings.AUDIT_SINKS = ["syslog+tcp://siem.example:514#name=siem"]
+    settings.AUDIT_SINKS = [
+        "syslog+tcp://siem.example:514#name=siem",
+        "https://new.example/ingest#name=new",
+    ]
     AuditSinkCursor.objects.create(
         name="siem",
         kind=SinkKind.SYSLOG,
@@ -206,6 +209,8 @@ def test_integrity_page_shows_each_sinks_lag_and_last_error(client, auditor, set
     assert f'<td data-testid="sink-waiting">{waiting}</td>' in content
     assert '<td data-testid="sink-failures">4</td>' in content
     assert "(no longer configured)" in content  # the cursor "old"
+    assert 'data-sink="new"' in content  # configured, not streamed to yet
+    assert not AuditSinkCursor.objects.filter(name="new").exists()  # a page writes nothing
 
 
 def test_integrity_page_with_its_sinks_is_refused_to_an_approver(client, approver):

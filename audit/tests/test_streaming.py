@@ -10,6 +10,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -419,3 +420,17 @@ def test_an_event_committed_late_is_delivered_before_the_ids_after_it(tmp_path):
         assert received_ids(daemon.messages(expect=3)) == [before, *ids[1:]]
     finally:
         daemon.stop()
+
+
+@pytest.mark.django_db
+def test_stream_audit_command_sends_what_each_sink_lacks(settings, capsys):
+    ids = record_events(3)
+    with HttpCollector() as collector:
+        settings.AUDIT_SINKS = [f"{collector.url}#name=pipeline"]
+        call_command("stream_audit")
+        call_command("stream_audit")
+
+    out = capsys.readouterr().out
+    assert f"pipeline: 3 event(s) delivered, up to event #{ids[-1]}." in out
+    assert f"pipeline: 0 event(s) delivered, up to event #{ids[-1]}." in out
+    assert len(collector.requests) == 1
