@@ -20,6 +20,7 @@ from audit.models import AuditEvent, AuditSinkCursor
 from audit.services import SYSTEM, audit_event_record, audit_seal_new_events
 from audit.sinks import Sink, SinkError, sink_parse
 from audit.streaming import audit_sink_deliver, deliverable_rows
+from audit.tasks import stream_audit_events
 from audit.tests.siem_servers import (
     CuttingProxy,
     HttpCollector,
@@ -434,3 +435,21 @@ def test_stream_audit_command_sends_what_each_sink_lacks(settings, capsys):
     assert f"pipeline: 3 event(s) delivered, up to event #{ids[-1]}." in out
     assert f"pipeline: 0 event(s) delivered, up to event #{ids[-1]}." in out
     assert len(collector.requests) == 1
+
+
+@pytest.mark.django_db
+def test_the_beat_task_streams_to_every_configured_sink(settings):
+    record_events(2)
+    with HttpCollector() as first, HttpCollector() as second:
+        settings.AUDIT_SINKS = [f"{first.url}#name=first", f"{second.url}#name=second"]
+        delivered = stream_audit_events()
+
+    assert delivered == 4
+    assert [len(c.requests) for c in (first, second)] == [1, 1]
+
+
+@pytest.mark.django_db
+def test_the_beat_task_does_nothing_without_sinks(settings, django_assert_num_queries):
+    settings.AUDIT_SINKS = []
+    with django_assert_num_queries(0):
+        assert stream_audit_events() == 0
