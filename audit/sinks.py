@@ -21,6 +21,7 @@ once)."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -252,15 +253,15 @@ def http_send(sink: Sink, records: list[dict[str, Any]]) -> None:
     if token:
         request.add_header("Authorization", f"{sink.options.get('auth', 'Bearer')} {token}")
     handlers: list[urllib.request.BaseHandler] = [_NoRedirect()]
-    if sink.url.startswith("https:"):
-        handlers.append(urllib.request.HTTPSHandler(context=_tls_context(sink)))
     try:
+        if sink.url.startswith("https:"):
+            handlers.append(urllib.request.HTTPSHandler(context=_tls_context(sink)))
         with urllib.request.build_opener(*handlers).open(request, timeout=sink.timeout) as answer:
             answer.read()
     except urllib.error.HTTPError as error:
         raise SinkError(f"HTTP {error.code} from {sink.url}: {_excerpt(error)}") from error
-    except (urllib.error.URLError, OSError) as error:
-        raise SinkError(f"{sink.url}: {getattr(error, 'reason', error)}") from error
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+        raise SinkError(f"{sink.url}: {getattr(error, 'reason', error)!s}") from error
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -334,6 +334,17 @@ def test_http_sink_that_answers_503_keeps_its_place_and_catches_up(small_batches
 
 
 @pytest.mark.django_db
+def test_an_http_redirect_is_not_an_acknowledgement():
+    ids = record_events(2)
+    with HttpCollector() as collector:
+        collector.fail_next(302)
+        result = audit_sink_deliver(sink_parse(f"{collector.url}#name=pipeline", timeout=5))
+
+    assert result.delivered == 0 and result.error.startswith("HTTP 302")
+    assert AuditSinkCursor.objects.get(name="pipeline").last_event_id == ids[0] - 1
+
+
+@pytest.mark.django_db
 def test_http_sink_in_splunk_hec_format_wraps_each_event(monkeypatch):
     monkeypatch.setenv("AUDIT_SINK_SPLUNK_TOKEN", "hec-token")
     record_events(2)
