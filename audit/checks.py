@@ -1,7 +1,7 @@
 """System checks of the audit log's configuration (`manage.py check --deploy`)."""
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
@@ -19,3 +19,15 @@ def witness_configured(app_configs, **kwargs):
             id="audit.W001",
         )
     ]
+
+
+@register()
+def sinks_configured(app_configs, **kwargs):
+    """A sink the console cannot use is named at start-up, not at the first delivery."""
+    from audit.sinks import SinkConfigError, sinks_parse
+
+    try:
+        sinks_parse(settings.AUDIT_SINKS)
+    except SinkConfigError as error:
+        return [Error(str(error), hint="README, 'Audit streaming to a SIEM'.", id="audit.E001")]
+    return []

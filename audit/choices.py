@@ -86,3 +86,10 @@ class OutboxTopic(models.TextChoices):
     """What an outbox message asks for (see audit/outbox.py)."""
 
     APPROVAL_NOTIFY = "approval.notify", "Notify approvers"
+
+
+class SinkKind(models.TextChoices):
+    """How a SIEM sink receives the audit stream (see audit/sinks.py)."""
+
+    SYSLOG = "syslog", "Syslog (RFC 5424 over TCP)"
+    HTTP = "http", "HTTP (JSON Lines)"

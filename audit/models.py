@@ -5,7 +5,14 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.choices import Category, EventType, OutboxTopic, RecommendationKind, RecommendationStatus
+from audit.choices import (
+    Category,
+    EventType,
+    OutboxTopic,
+    RecommendationKind,
+    RecommendationStatus,
+    SinkKind,
+)
 from audit.sealing import event_content_hash
 
 # Version 2 of the content hash covers `recorded_at` and the version itself (see below).
@@ -445,3 +452,44 @@ class RefusalTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.reason} from {self.source}: {self.count}"
+
+
+class AuditSinkCursor(models.Model):
+    """How far one SIEM sink has received the audit log (audit/streaming.py).
+
+    The stream reads the events after `last_event_id` in id order and moves the cursor
+    only after the sink acknowledged them, so the decision path writes nothing for the
+    sinks (no outbox row per event) and a sink that is down loses nothing: it catches up
+    from its cursor. Mutable bookkeeping, not evidence. One row per configured sink
+    name (AUDIT_SINKS), created when the stream first runs; a row whose sink left the
+    configuration stays, so its position is kept should it come back."""
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=10, choices=SinkKind.choices)
+    target = models.CharField(
+        max_length=500, blank=True, help_text="Where it sends, without credentials."
+    )
+    last_event_id = models.BigIntegerField(
+        default=0, help_text="Every event up to this id was acknowledged by the sink."
+    )
+    last_delivered_at = models.DateTimeField(null=True, blank=True)
+    delivered = models.PositiveBigIntegerField(
+        default=0, help_text="Events acknowledged in total (repeats included)."
+    )
+    failures = models.PositiveIntegerField(
+        default=0, help_text="Failed attempts since the last success."
+    )
+    last_error = models.TextField(blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    # The claim of the worker streaming to this sink now (claim by conditional update):
+    # two workers never send the same batch at once, and no transaction stays open while
+    # a sink answers (on SQLite that would hold the write lock the decision path needs).
+    lease_token = models.CharField(max_length=36, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"sink {self.name} at event #{self.last_event_id}"

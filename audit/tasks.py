@@ -35,3 +35,13 @@ def flush_refusal_counts() -> int:
     """Write the counts of refused requests (bad API tokens, sign-ins while locked out)
     whose minute is over into the audit log (beat, every minute). Idempotent."""
     return audit_refusals_flush()
+
+
+@shared_task
+def stream_audit_events() -> int:
+    """Deliver the audit events each SIEM sink has not acknowledged yet, in id order
+    (beat, every five seconds). A sink that is down is retried at the next run and
+    catches up; several workers at once share the sinks (each is leased to one)."""
+    from audit.streaming import audit_stream_deliver
+
+    return sum(result.delivered for result in audit_stream_deliver())

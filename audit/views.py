@@ -22,6 +22,7 @@ from audit.selectors import (
     export_rows,
     object_history,
     sealing_state,
+    sink_status_list,
 )
 from audit.verification import audit_verify, event_seal_status, integrity_overview
 from governance import permissions
@@ -185,6 +186,7 @@ def integrity(request):
             "overview": integrity_overview(),
             "recent_seals": AuditSeal.objects.order_by("-id")[:10],
             "purges": AuditPurge.objects.order_by("-id")[:10],
+            "sinks": sink_status_list(),
         },
     )
 

@@ -78,6 +78,12 @@ AUDIT_SEALING = {
 AUDIT_WITNESS_PATH = env.str(
     "AUDIT_WITNESS_PATH", default=str(BASE_DIR / "audit-witness.jsonl") if DEBUG else ""
 )
+# SIEM sinks that receive every audit event as OCSF JSON (README, "Audit streaming to a
+# SIEM"): a comma-separated list of URLs, e.g.
+# "syslog+tcp://siem:514,https://splunk:8088/services/collector/event#name=splunk&format=hec".
+AUDIT_SINKS = env.list("AUDIT_SINKS", default=[])
+AUDIT_SINK_BATCH_SIZE = env.int("AUDIT_SINK_BATCH_SIZE", default=500)
+AUDIT_SINK_TIMEOUT_SECONDS = env.float("AUDIT_SINK_TIMEOUT_SECONDS", default=10.0)
 # Verification fails when an event is still not sealed this long after it was written.
 AUDIT_MAX_UNSEALED_MINUTES = env.int("AUDIT_MAX_UNSEALED_MINUTES", default=60)
 
@@ -495,6 +501,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     "seal-audit-events": {"task": "audit.tasks.seal_audit_events", "schedule": 60.0},
     "deliver-outbox": {"task": "audit.tasks.deliver_outbox", "schedule": 10.0},
+    "stream-audit-events": {"task": "audit.tasks.stream_audit_events", "schedule": 5.0},
     "flush-refusal-counts": {"task": "audit.tasks.flush_refusal_counts", "schedule": 60.0},
     "refresh-rollups": {"task": "audit.insights.tasks.refresh_rollups", "schedule": 300.0},
     "expire-approvals": {"task": "approvals.tasks.expire_approvals", "schedule": 60.0},
