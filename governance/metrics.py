@@ -11,7 +11,8 @@ Two kinds of figures:
 - **Read from the database at scrape time**, so every worker reports the same: pending
   approvals by approver group and age, approvals past their SLA, the age of the oldest
   unsealed audit event (seal lag), the outbox's depth and failures by topic, webhook
-  deliveries pending or failed. A few indexed aggregate queries per scrape.
+  deliveries pending or failed, and each SIEM sink's backlog, lag and failures. A few
+  indexed aggregate queries per scrape.
 
 The endpoint is off unless `METRICS_TOKEN` (a bearer token) or `METRICS_ALLOWED_NETWORKS`
 (addresses allowed without a token) is set; the demo allows localhost."""
@@ -198,6 +199,34 @@ def _state_families(now):
     for status in (DeliveryStatus.PENDING, DeliveryStatus.FAILED):
         webhooks.add_metric([status.value], counts.get(status.value, 0))
     yield webhooks
+
+    from audit.selectors import sink_status_list
+
+    sink_waiting = GaugeMetricFamily(
+        "agc_audit_sink_waiting_events",
+        "Audit events not yet delivered to a SIEM sink (capped), by sink.",
+        labels=["sink"],
+    )
+    sink_lag = GaugeMetricFamily(
+        "agc_audit_sink_lag_seconds",
+        "Age of the oldest audit event not yet delivered to a SIEM sink (0: caught up).",
+        labels=["sink"],
+    )
+    sink_failures = GaugeMetricFamily(
+        "agc_audit_sink_failures",
+        "Failed deliveries to a SIEM sink since its last success, by sink.",
+        labels=["sink"],
+    )
+    for status in sink_status_list(now=now):
+        if not status.configured:
+            continue
+        name = status.cursor.name
+        sink_waiting.add_metric([name], status.waiting)
+        sink_lag.add_metric([name], max(0.0, status.lag_seconds or 0.0))
+        sink_failures.add_metric([name], status.cursor.failures)
+    yield sink_waiting
+    yield sink_lag
+    yield sink_failures
 
 
 def _age_filter(now, low: timedelta, high: timedelta | None) -> Q:

@@ -334,3 +334,19 @@ def test_a_real_prometheus_scrapes_the_decisions_this_test_made(prometheus, deci
     assert value == before + 3
     assert _query(prometheus, 'sum(agc_approvals_pending{group="Approvers"})') == 1
     assert _query(prometheus, 'up{job="console"}') == 1
+
+
+@pytest.mark.django_db
+def test_each_configured_siem_sink_reports_its_backlog_and_lag(
+    client, metrics_token, settings, decide
+):
+    settings.AUDIT_SINKS = ["syslog+tcp://127.0.0.1:9#name=siem"]
+    with time_machine.travel(NOW - timedelta(minutes=2), tick=False):
+        decide()
+        decide()
+    with time_machine.travel(NOW, tick=False):
+        figures = samples(scrape(client))
+    waiting = AuditEvent.objects.count()
+    assert figures[("agc_audit_sink_waiting_events", (("sink", "siem"),))] == waiting
+    assert figures[("agc_audit_sink_lag_seconds", (("sink", "siem"),))] >= 120
+    assert figures[("agc_audit_sink_failures", (("sink", "siem"),))] == 0
