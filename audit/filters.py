@@ -72,6 +72,10 @@ OUTCOMES = [
 ]
 
 
+class UUIDInFilter(django_filters.BaseInFilter, django_filters.UUIDFilter):
+    """Several UUIDs, separated by commas."""
+
+
 class AuditEventFilterSet(django_filters.FilterSet):
     after = django_filters.IsoDateTimeFilter(
         field_name="timestamp", lookup_expr="gte", label="From", widget=DATETIME_INPUT
@@ -113,6 +117,8 @@ class AuditEventFilterSet(django_filters.FilterSet):
         widget=DATETIME_INPUT,
     )
     q = django_filters.CharFilter(method="filter_request_id", label="Request id")
+    # Exactly these decisions (the policy editor's preview links to the ones it would change).
+    decision = UUIDInFilter(field_name="decision_id", label="Decision ids")
 
     class Meta:
         model = AuditEvent
@@ -137,6 +143,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
             "decided_after",
             "decided_before",
             "q",
+            "decision",
         ]
 
     def filter_on_behalf_of(self, queryset, name, value):
