@@ -50,6 +50,7 @@ from governance.forms import (
     profile_initial,
 )
 from governance.models import ActionType, PermissionProfile
+from governance.selectors import policy_revision_current
 from governance.services import action_type_save, profile_save
 from governance.views import role_required
 
@@ -118,7 +119,9 @@ def _errors_onto(form: forms.Form, error: ValidationError | ApplicationError, ex
 
 
 def _fingerprint(fields: dict[str, Any]) -> str:
-    """What the preview showed, as a digest: Save writes only that change."""
+    """What the preview showed, as a digest: Save writes only that change, and only on the
+    policy the preview was replayed on (another admin's change in between moves the policy
+    revision's token, so the admin sees a fresh preview before saving)."""
 
     def plain(value: Any) -> Any:
         if isinstance(value, Model):
@@ -129,7 +132,9 @@ def _fingerprint(fields: dict[str, Any]) -> str:
             return {k: plain(getattr(value, k)) for k in value.__dataclass_fields__}
         return value
 
-    text = json.dumps({k: plain(v) for k, v in sorted(fields.items())}, default=str)
+    shown = {k: plain(v) for k, v in sorted(fields.items())}
+    shown["policy"] = policy_revision_current()[1]
+    text = json.dumps(shown, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -270,6 +270,8 @@ class ActionTypeForm(LiveCheckMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields.update(fields_for_model(ActionType, fields=ACTION_TYPE_FIELDS))
         self.fields["description"].widget.attrs["rows"] = 2
+        self.fields["approver_group"].empty_label = "Governance admins (default)"
+        self.fields["escalation_group"].empty_label = "None"
         if not creating:
             # Profiles and decisions name the key: renaming would silently cut them off.
             self.fields["key"].disabled = True
@@ -329,6 +331,7 @@ class ProfileForm(LiveCheckMixin, forms.Form):
             attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
         )
         self.fields["expires_at"].help_text = "Empty: never."
+        self.fields["owner"].empty_label = "Nobody"
         for name in ("launcher_groups", "launcher_users", "plugins"):
             self.fields[name].widget.attrs["size"] = 5
         if not creating:

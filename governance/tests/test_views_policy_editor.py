@@ -490,3 +490,47 @@ def test_admins_find_the_editor_from_the_pages_they_know(admin, refund, policy):
     assert f"/action-types/{refund.pk}/edit/" in detail and ">Edit<" in detail
     editor = admin.get(f"/profiles/{policy.profile.slug}/edit/").content.decode()
     assert 'hx-post="/policy/check/"' in editor and 'id="editor"' in editor
+
+
+def test_a_policy_change_between_preview_and_save_asks_for_a_fresh_preview(
+    admin, refund, policy, governance_admin
+):
+    from governance.services import action_type_update
+
+    data = action_type_data(refund, [DENY_BIG])
+    preview = admin.post(edit_url(refund), data).content.decode()
+    fingerprint = re.search(r'name="previewed" value="([0-9a-f]+)"', preview).group(1)
+    action_type_update(policy.action_types.update, actor=governance_admin, approvals_needed=2)
+    data = {**data, "save": "1", "previewed": fingerprint, "reason": "Cap refunds."}
+    response = admin.post(edit_url(refund), data)
+    assert response.status_code == 200
+    assert 'data-testid="preview-stale"' in response.content.decode()
+    refund.refresh_from_db()
+    assert refund.conditions == []
+
+
+# ---------------------------------------------------------------------------
+# The services themselves
+
+
+def test_the_services_refuse_people_who_are_not_governance_admins(approver, refund, policy):
+    from governance.exceptions import PermissionDenied
+    from governance.services import action_type_save, profile_save
+
+    before = state()
+    with pytest.raises(PermissionDenied):
+        action_type_save(refund, actor=approver, reason="x", conditions=[DENY_BIG])
+    with pytest.raises(PermissionDenied):
+        profile_save(policy.profile, actor=approver, reason="x", grants=[], name="y")
+    assert state() == before
+
+
+def test_the_services_need_a_reason(governance_admin, refund):
+    from governance.exceptions import ValidationFailed
+    from governance.services import action_type_save
+
+    before = state()
+    with pytest.raises(ValidationFailed) as refused:
+        action_type_save(refund, actor=governance_admin, reason="", conditions=[DENY_BIG])
+    assert "reason" in refused.value.extra["fields"]
+    assert state() == before
