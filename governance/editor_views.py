@@ -163,54 +163,62 @@ def _action_type_editor(request, action_type: ActionType | None):
         initial=action_type_initial(action_type) if action_type else {},
         creating=action_type is None,
     )
-    risky = (
-        form.risky
-        if data is not None
-        else is_risky(
-            action_type.impact if action_type else "medium",
-            action_type.reversible if action_type else False,
-        )
-    )
+    saved_risky = action_type is None or is_risky(action_type.impact, action_type.reversible)
     conditions = ConditionFormSet(
         data,
         initial=action_type.conditions if action_type else [],
         prefix="conditions",
-        form_kwargs={"risky": risky},
+        form_kwargs={"risky": form.risky if data is not None else saved_risky},
     )
     _prepare([form, *conditions.forms], can_edit=can_edit)
-    context = {
-        "action_type": action_type,
-        "form": form,
-        "conditions": conditions,
-        "reason_form": ReasonForm(data),
-        "can_edit": can_edit,
-        "row_errors": {},
-        "preview_days": PREVIEW_DAYS,
-        "context_action": action_type.key if action_type else "",
-    }
+    context = _context(request, data, can_edit, form=form, conditions=conditions)
+    context.update(action_type=action_type, context_action=action_type.key if action_type else "")
+    template = "governance/action_type_form.html"
     if data is None or adding:
-        return render(request, "governance/action_type_form.html", context)
+        return render(request, template, context)
     if not (form.is_valid() and conditions.is_valid()):
-        return render(request, "governance/action_type_form.html", context, status=400)
+        return render(request, template, context, status=400)
     fields = dict(form.cleaned_data, conditions=conditions.conditions())
-    proposed = copy.copy(action_type) if action_type else ActionType()
-    for name, value in fields.items():
-        setattr(proposed, name, value)
-    try:
-        proposed.full_clean()
-    except ValidationError as error:
-        _errors_onto(form, error, context["row_errors"])
-        return render(request, "governance/action_type_form.html", context, status=400)
+    proposed = _proposed(action_type or ActionType(), fields, form, context)
+    if proposed is None:
+        return render(request, template, context, status=400)
     return _preview_or_save(
         request,
         context,
-        template="governance/action_type_form.html",
+        template=template,
         fingerprint=_fingerprint(fields),
         preview=lambda: action_type_preview(proposed),
         save=lambda reason: action_type_save(
             action_type, actor=request.user, reason=reason, **fields
         ),
     )
+
+
+def _context(request, data, can_edit: bool, **forms_: Any) -> dict[str, Any]:
+    return {
+        **forms_,
+        "reason_form": ReasonForm(data),
+        "can_edit": can_edit,
+        "row_errors": {},
+        "preview_days": PREVIEW_DAYS,
+    }
+
+
+def _proposed(instance: Model, fields: dict[str, Any], form, context) -> Model | None:
+    """A copy of `instance` with the editor's values, checked like a save would check it
+    (uniqueness, the allow-list, the conditions), never saved; None (and the errors put
+    beside their fields) when it would not save."""
+    proposed = copy.copy(instance)
+    m2m = {f.name for f in instance._meta.many_to_many}
+    for name, value in fields.items():
+        if name not in m2m:
+            setattr(proposed, name, value)
+    try:
+        proposed.full_clean(exclude=list(m2m))
+    except ValidationError as error:
+        _errors_onto(form, error, context["row_errors"])
+        return None
+    return proposed
 
 
 def _preview_or_save(request, context, *, template, fingerprint, preview, save):
@@ -258,35 +266,19 @@ def _profile_editor(request, profile: PermissionProfile | None):
     )
     grants = GrantFormSet(data, initial=grant_initial(profile) if profile else [], prefix="grants")
     _prepare([form, *conditions.forms, *grants.forms], can_edit=can_edit)
-    context = {
-        "profile": profile,
-        "form": form,
-        "conditions": conditions,
-        "grants": grants,
-        "reason_form": ReasonForm(data),
-        "can_edit": can_edit,
-        "row_errors": {},
-        "preview_days": PREVIEW_DAYS,
-        "context_profile": profile.slug if profile else "",
-    }
+    context = _context(request, data, can_edit, form=form, conditions=conditions, grants=grants)
+    context.update(profile=profile, context_profile=profile.slug if profile else "")
     template = "governance/profile_form.html"
     if data is None or adding:
         return render(request, template, context)
     if not all([form.is_valid(), conditions.is_valid(), grants.is_valid()]):
         return render(request, template, context, status=400)
-    m2m = ("launcher_groups", "launcher_users", "plugins")
     fields = dict(form.cleaned_data, conditions=conditions.conditions())
     rows = grants.rows()
-    proposed = copy.copy(profile) if profile else PermissionProfile()
-    for name, value in fields.items():
-        if name not in m2m:
-            setattr(proposed, name, value)
-    try:
-        proposed.full_clean(exclude=list(m2m))
-    except ValidationError as error:
-        _errors_onto(form, error, context["row_errors"])
+    proposed = _proposed(profile or PermissionProfile(), fields, form, context)
+    if proposed is None:
         return render(request, template, context, status=400)
-    related = {name: list(fields[name]) for name in m2m}
+    related = {name: list(fields[name]) for name in PROFILE_M2M}
     related["grants"] = [(row.connector.slug, row.resources, row.access) for row in rows]
     return _preview_or_save(
         request,
@@ -300,16 +292,24 @@ def _profile_editor(request, profile: PermissionProfile | None):
     )
 
 
+PROFILE_M2M = ("launcher_groups", "launcher_users", "plugins")
+
+
 # ---------------------------------------------------------------------------
 # Checks as the admin types, and the conditions' test box
 
 FIELD_NAME = re.compile(r"(conditions|grants)-(\d{1,3})-(when|effect|resources|test)")
+# The action type's own fields checked as they change, all about the allow-list.
+ALLOW_LIST_FIELDS = {"impact", "reversible", "auto_execute"}
 
 
 def _row_form(request):
-    """The row form the htmx trigger (HX-Trigger-Name) belongs to, bound to the posted
-    editor, and the field asked about."""
-    match = FIELD_NAME.fullmatch(request.htmx.trigger_name or "")
+    """The form the htmx trigger (HX-Trigger-Name) belongs to, bound to the posted editor,
+    and the field whose check is shown."""
+    trigger = request.htmx.trigger_name or ""
+    if trigger in ALLOW_LIST_FIELDS:
+        return ActionTypeForm(request.POST, creating=True), "auto_execute"
+    match = FIELD_NAME.fullmatch(trigger)
     if not match:
         return None, ""
     rows, index, field = match.groups()
@@ -321,22 +321,24 @@ def _row_form(request):
     return ConditionForm(data, prefix=prefix, risky=risky), field
 
 
+CHECKED = {"when": "Compiles.", "resources": "Valid paths.", "effect": "", "auto_execute": ""}
+
+
 @require_POST
 @role_required(permissions.can_manage_policy)
 def policy_field_check(request):
     """One field of the editor, checked on the server as it is typed: a condition's
     expression compiles (or the error, with its position), a grant's globs follow the path
-    grammar, a condition's effect is possible on its action type."""
+    grammar, a condition's effect and the allow-list are possible on the action type."""
     form, field = _row_form(request)
-    if form is None or field == "test":
+    if form is None or field not in CHECKED:
         return HttpResponse("Unknown field.", status=400, content_type="text/plain")
     form.is_valid()
     errors = form.errors.get(field)
-    ok = {"when": "Compiles.", "resources": "Valid paths.", "effect": ""}[field]
     return render(
         request,
         "governance/includes/_field_check.html",
-        {"errors": errors, "ok": ok},
+        {"errors": errors, "ok": CHECKED[field]},
         status=400 if errors else 200,
     )
 

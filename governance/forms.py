@@ -58,11 +58,13 @@ class LiveCheckMixin:
     """Adds the htmx attributes of the check-as-you-type to the fields in LIVE_FIELDS."""
 
     LIVE_FIELDS: tuple[str, ...] = ()
+    # A field whose check is shown beside another one (impact -> the allow-list's check).
+    LIVE_TARGETS: dict[str, str] = {}
 
     def live_checks(self, url: str) -> None:
         for name in self.LIVE_FIELDS:
             field = self.fields[name]
-            target = f"{self[name].auto_id}-check"
+            target = f"{self[self.LIVE_TARGETS.get(name, name)].auto_id}-check"
             field.widget.attrs.update(
                 {
                     "hx-post": url,
@@ -265,6 +267,9 @@ ACTION_TYPE_FIELDS = [
 
 class ActionTypeForm(LiveCheckMixin, forms.Form):
     """An action type's own fields (its conditions are a formset beside it)."""
+
+    LIVE_FIELDS = ("impact", "reversible", "auto_execute")
+    LIVE_TARGETS = {"impact": "auto_execute", "reversible": "auto_execute"}
 
     def __init__(self, *args: Any, creating: bool, **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -534,3 +534,13 @@ def test_the_services_need_a_reason(governance_admin, refund):
         action_type_save(refund, actor=governance_admin, reason="", conditions=[DENY_BIG])
     assert "reason" in refused.value.extra["fields"]
     assert state() == before
+
+
+@pytest.mark.parametrize("trigger", ["impact", "reversible", "auto_execute"])
+def test_the_allow_list_is_checked_as_impact_and_reversibility_change(admin, refund, trigger):
+    high = action_type_data(refund, [], impact="high")
+    response = htmx_post(admin, "/policy/check/", high, trigger)
+    assert response.status_code == 400
+    assert "Only reversible actions of low or medium impact" in response.content.decode()
+    response = htmx_post(admin, "/policy/check/", action_type_data(refund, []), trigger)
+    assert response.status_code == 200
