@@ -301,6 +301,7 @@ PROFILE_M2M = ("launcher_groups", "launcher_users", "plugins")
 FIELD_NAME = re.compile(r"(conditions|grants)-(\d{1,3})-(when|effect|resources|test)")
 # The action type's own fields checked as they change, all about the allow-list.
 ALLOW_LIST_FIELDS = {"impact", "reversible", "auto_execute"}
+PATTERN_FIELDS = {"action_types", "always_ask"}
 
 
 def _row_form(request):
@@ -309,6 +310,8 @@ def _row_form(request):
     trigger = request.htmx.trigger_name or ""
     if trigger in ALLOW_LIST_FIELDS:
         return ActionTypeForm(request.POST, creating=True), "auto_execute"
+    if trigger in PATTERN_FIELDS:
+        return ProfileForm(request.POST, creating=True), trigger
     match = FIELD_NAME.fullmatch(trigger)
     if not match:
         return None, ""
@@ -322,6 +325,7 @@ def _row_form(request):
 
 
 CHECKED = {"when": "Compiles.", "resources": "Valid paths.", "effect": "", "auto_execute": ""}
+CHECKED |= {"action_types": "", "always_ask": ""}
 
 
 @require_POST

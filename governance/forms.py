@@ -315,6 +315,8 @@ PROFILE_FIELDS = [
 class ProfileForm(LiveCheckMixin, forms.Form):
     """A profile's own fields (its grants and conditions are formsets beside it)."""
 
+    LIVE_FIELDS = ("action_types", "always_ask")
+
     action_types = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "class": "code"}),

@@ -544,3 +544,13 @@ def test_the_allow_list_is_checked_as_impact_and_reversibility_change(admin, ref
     assert "Only reversible actions of low or medium impact" in response.content.decode()
     response = htmx_post(admin, "/policy/check/", action_type_data(refund, []), trigger)
     assert response.status_code == 200
+
+
+def test_action_type_patterns_are_checked_as_they_are_typed(admin, policy):
+    grants = existing_grants(policy.profile)
+    data = profile_data(policy.profile, grants, action_types="crm.read_record, CRM.Read")
+    response = htmx_post(admin, "/policy/check/", data, "action_types")
+    assert response.status_code == 400
+    assert "is not an action type key or glob" in response.content.decode()
+    data = profile_data(policy.profile, grants)
+    assert htmx_post(admin, "/policy/check/", data, "action_types").status_code == 200
