@@ -90,15 +90,15 @@ def config_object_save(
     actor: Any,
     fields: dict[str, Any],
     audit_target: models.Model | None = None,
-    reason: str = "",
+    detail: dict | None = None,
 ) -> models.Model:
     """Create or change one governed object: validate, save, set its many-to-many values,
     bump the policy revision and record before/after, all in one transaction.
 
     Saving the same values again changes nothing: no revision bump, no audit event (so
     re-importing a policy is silent). `audit_target` records the change against another
-    object (a grant against its profile), so the owner's history shows it. A `reason`
-    given by the admin lands in the audit event's detail."""
+    object (a grant against its profile), so the owner's history shows it; `detail` (the
+    reason given for the change, say) is recorded with it."""
     target = audit_target or instance
     m2m_names = {f.name for f in instance._meta.many_to_many}
     plain = {k: v for k, v in fields.items() if k not in m2m_names}
@@ -114,12 +114,12 @@ def config_object_save(
             raise validation_failed(error) from error
         for name, values in related.items():
             getattr(instance, name).set(values)
-        _config_change_record(target, actor=actor, before=before, reason=reason)
+        _config_change_record(target, actor=actor, before=before, detail=detail)
     return instance
 
 
 def _config_change_record(
-    target: models.Model, *, actor: Any, before: dict | None, reason: str = ""
+    target: models.Model, *, actor: Any, before: dict | None, detail: dict | None = None
 ) -> None:
     """Bump the revisions and audit the change of `target`, if anything changed."""
     after = audit_snapshot(target)
@@ -135,7 +135,7 @@ def _config_change_record(
         before=before,
         after=after,
         policy_revision=policy_revision_bump(),
-        detail={"reason": reason} if reason else None,
+        detail=detail,
     )
 
 
@@ -240,7 +240,7 @@ def action_type_save(
     require_policy_admin(actor)
     reason = change_reason_check(reason)
     return config_object_save(
-        action_type or ActionType(), actor=actor, fields=fields, reason=reason
+        action_type or ActionType(), actor=actor, fields=fields, detail={"reason": reason}
     )
 
 
@@ -279,7 +279,7 @@ def profile_save(
         for name in m2m_names & set(fields):
             getattr(profile, name).set(fields[name])
         _profile_grants_replace(profile, grants)
-        _config_change_record(profile, actor=actor, before=before, reason=reason)
+        _config_change_record(profile, actor=actor, before=before, detail={"reason": reason})
     return profile
 
 

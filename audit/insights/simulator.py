@@ -164,7 +164,7 @@ def snapshot_with(snapshot: engine.PolicySnapshot, change: Change) -> engine.Pol
 
 @dataclass
 class Simulation:
-    change: Change | None
+    change: Change
     replayed: int = 0
     changed: int = 0
     transitions: Counter = field(default_factory=Counter)
