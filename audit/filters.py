@@ -88,6 +88,8 @@ class AuditEventFilterSet(django_filters.FilterSet):
     runtime = django_filters.CharFilter(method="filter_runtime", label="Runtime")
     on_behalf_of = django_filters.CharFilter(method="filter_on_behalf_of", label="On behalf of")
     action = django_filters.CharFilter(label="Action type")
+    # Exactly these decisions (the policy editor's preview links to the ones it would change).
+    decision = UUIDInFilter(field_name="decision_id", label="Decision ids")
     outcome = django_filters.MultipleChoiceFilter(choices=OUTCOMES)
     approval = django_filters.ChoiceFilter(
         choices=APPROVAL_KINDS, method="filter_approval", label="Approval"
@@ -117,8 +119,6 @@ class AuditEventFilterSet(django_filters.FilterSet):
         widget=DATETIME_INPUT,
     )
     q = django_filters.CharFilter(method="filter_request_id", label="Request id")
-    # Exactly these decisions (the policy editor's preview links to the ones it would change).
-    decision = UUIDInFilter(field_name="decision_id", label="Decision ids")
 
     class Meta:
         model = AuditEvent
@@ -130,6 +130,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
             "runtime",
             "on_behalf_of",
             "action",
+            "decision",
             "outcome",
             "approval",
             "approver",
@@ -143,7 +144,6 @@ class AuditEventFilterSet(django_filters.FilterSet):
             "decided_after",
             "decided_before",
             "q",
-            "decision",
         ]
 
     def filter_on_behalf_of(self, queryset, name, value):

@@ -187,41 +187,6 @@ def action_type_delete(action_type: ActionType, *, actor: Any) -> None:
     config_object_delete(action_type, actor=actor)
 
 
-def profile_create(*, actor: Any, **fields: Any) -> PermissionProfile:
-    """Create a task-scoped permission profile."""
-    require_policy_admin(actor)
-    return config_object_save(PermissionProfile(), actor=actor, fields=fields)
-
-
-def profile_update(profile: PermissionProfile, *, actor: Any, **fields: Any) -> PermissionProfile:
-    """Change a profile; its own revision and the policy revision both advance."""
-    require_policy_admin(actor)
-    return config_object_save(profile, actor=actor, fields=fields)
-
-
-def profile_delete(profile: PermissionProfile, *, actor: Any) -> None:
-    require_policy_admin(actor)
-    config_object_delete(profile, actor=actor)
-
-
-def profile_grant_add(*, actor: Any, profile: PermissionProfile, **fields: Any) -> ProfileGrant:
-    """Grant data access on a connector to a profile (recorded in the profile's history)."""
-    require_policy_admin(actor)
-    grant = ProfileGrant(profile=profile)
-    return config_object_save(grant, actor=actor, fields=fields, audit_target=profile)
-
-
-def profile_grant_update(grant: ProfileGrant, *, actor: Any, **fields: Any) -> ProfileGrant:
-    require_policy_admin(actor)
-    fields.pop("profile", None)
-    return config_object_save(grant, actor=actor, fields=fields, audit_target=grant.profile)
-
-
-def profile_grant_remove(grant: ProfileGrant, *, actor: Any) -> None:
-    require_policy_admin(actor)
-    config_object_delete(grant, actor=actor, audit_target=grant.profile)
-
-
 def change_reason_check(reason: str) -> str:
     """The reason an admin gives for a change made in the console's editor: required, so
     that "why was this changed?" has an answer in the audit log."""
@@ -303,6 +268,41 @@ def _profile_grants_replace(profile: PermissionProfile, rows: list[GrantRow]) ->
         grant.connector, grant.resources, grant.access = row.connector, row.resources, row.access
         _full_clean(grant, exclude=["profile"])
         grant.save()
+
+
+def profile_create(*, actor: Any, **fields: Any) -> PermissionProfile:
+    """Create a task-scoped permission profile."""
+    require_policy_admin(actor)
+    return config_object_save(PermissionProfile(), actor=actor, fields=fields)
+
+
+def profile_update(profile: PermissionProfile, *, actor: Any, **fields: Any) -> PermissionProfile:
+    """Change a profile; its own revision and the policy revision both advance."""
+    require_policy_admin(actor)
+    return config_object_save(profile, actor=actor, fields=fields)
+
+
+def profile_delete(profile: PermissionProfile, *, actor: Any) -> None:
+    require_policy_admin(actor)
+    config_object_delete(profile, actor=actor)
+
+
+def profile_grant_add(*, actor: Any, profile: PermissionProfile, **fields: Any) -> ProfileGrant:
+    """Grant data access on a connector to a profile (recorded in the profile's history)."""
+    require_policy_admin(actor)
+    grant = ProfileGrant(profile=profile)
+    return config_object_save(grant, actor=actor, fields=fields, audit_target=profile)
+
+
+def profile_grant_update(grant: ProfileGrant, *, actor: Any, **fields: Any) -> ProfileGrant:
+    require_policy_admin(actor)
+    fields.pop("profile", None)
+    return config_object_save(grant, actor=actor, fields=fields, audit_target=grant.profile)
+
+
+def profile_grant_remove(grant: ProfileGrant, *, actor: Any) -> None:
+    require_policy_admin(actor)
+    config_object_delete(grant, actor=actor, audit_target=grant.profile)
 
 
 def runtime_create(
