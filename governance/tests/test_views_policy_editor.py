@@ -554,3 +554,62 @@ def test_action_type_patterns_are_checked_as_they_are_typed(admin, policy):
     assert "is not an action type key or glob" in response.content.decode()
     data = profile_data(policy.profile, grants)
     assert htmx_post(admin, "/policy/check/", data, "action_types").status_code == 200
+
+
+def test_the_profile_preview_counts_reads_a_narrower_grant_would_deny(
+    client, governance_admin, policy, decide
+):
+    with time_machine.travel(NOW - timedelta(days=3), tick=False):
+        for account in (1, 2):
+            assert decide(data_sources=[f"crm:account/{account}"]).json()["outcome"] == "allow"
+        assert decide(data_sources=["crm:account/vip/7"]).json()["outcome"] == "allow"
+    grants = existing_grants(policy.profile)
+    grants[0]["resources"] = "account/vip/*"
+    with time_machine.travel(NOW, tick=False):
+        client.force_login(governance_admin)
+        response = client.post(
+            f"/profiles/{policy.profile.slug}/edit/", profile_data(policy.profile, grants)
+        )
+    page = re.sub(r"<[^>]+>|\s+", " ", response.content.decode())
+    assert response.status_code == 200
+    assert "would have changed 2 of the 3 recorded decisions" in re.sub(r" +", " ", page)
+    assert "2 allow → deny" in page
+    assert list(policy.profile.grants.values_list("resources", flat=True).order_by("id"))[0] == [
+        "account/*"
+    ]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"conditions-TOTAL_FORMS": "many"},
+        {"conditions-0-effect": "allow_everything"},
+        {"approver_group": "999999"},
+        {"impact": "catastrophic"},
+        {"approval_ttl_minutes": "-5"},
+        {"conditions-0-when": "x" * 3000},
+        {"conditions-0-name": "Big Refunds!"},
+    ],
+)
+def test_bad_input_to_the_editor_is_a_400_and_changes_nothing(admin, refund, overrides):
+    before = state()
+    response = admin.post(edit_url(refund), action_type_data(refund, [DENY_BIG], **overrides))
+    assert response.status_code == 400
+    assert state() == before
+
+
+@pytest.mark.parametrize("trigger", ["", "conditions-9-when", "key", "grants-0-connector"])
+def test_checks_of_unknown_or_missing_fields_are_400(admin, refund, trigger):
+    response = htmx_post(admin, "/policy/check/", action_type_data(refund, []), trigger)
+    assert response.status_code == 400
+
+
+def test_a_grant_naming_an_unknown_connector_is_refused(admin, policy):
+    grants = existing_grants(policy.profile)
+    grants[0]["connector"] = "nowhere"
+    before = state()
+    data = profile_data(policy.profile, grants)
+    response = admin.post(f"/profiles/{policy.profile.slug}/edit/", data)
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert state() == before
