@@ -66,6 +66,7 @@ class ReasonForm(forms.Form):
 
 
 ROWS = ("conditions", "grants")
+NEW_ROW = {"conditions": {"effect": "deny", "mode": "enforce"}, "grants": {"access": "read"}}
 
 
 def _posted(request) -> tuple[Any, bool]:
@@ -80,7 +81,12 @@ def _posted(request) -> tuple[Any, bool]:
                 total = int(data.get(f"{prefix}-TOTAL_FORMS", "0"))
             except ValueError:
                 return data, False
-            data[f"{prefix}-TOTAL_FORMS"] = str(min(total, 99) + 1)
+            total = min(total, 99)
+            data[f"{prefix}-TOTAL_FORMS"] = str(total + 1)
+            # The new row's selects as their first options show, so that an untouched
+            # row is blank (not an error) when the editor comes back.
+            for name, value in NEW_ROW[prefix].items():
+                data[f"{prefix}-{total}-{name}"] = value
             return data, True
     return data, False
 

@@ -209,7 +209,9 @@ class GrantForm(LiveCheckMixin, forms.Form):
         max_length=2000,
         help_text="Paths under the connector, separated by commas: account/*, contact/*",
     )
-    access = forms.ChoiceField(choices=[("read", "read"), ("write", "write (and read)")])
+    access = forms.ChoiceField(
+        choices=[("read", "read"), ("write", "write (and read)")], initial="read"
+    )
 
     def clean_resources(self) -> list[str]:
         patterns = split_list(self.cleaned_data["resources"])

@@ -78,6 +78,7 @@ def test_admin_caps_refunds_with_a_condition_and_the_api_follows_it(
     when = row.get_by_label("When")
     when.fill("params.amount >")  # checked on the server as it is typed
     expect(page.locator("#id_conditions-0-when-check")).to_contain_text(re.compile(r"column \d+"))
+    screenshot(page, "editor-error-1440.png")
     when.fill("params.amount > 10000")
     expect(page.locator("#id_conditions-0-when-check")).to_have_text("Compiles.")
     row.get_by_label("Effect").select_option("deny")
@@ -86,6 +87,7 @@ def test_admin_caps_refunds_with_a_condition_and_the_api_follows_it(
     row.get_by_label("Test with these params (JSON)").fill('{"amount": 20000}')
     row.get_by_role("button", name="Test this condition").click()
     expect(row.get_by_test_id("test-result")).to_contain_text("Matched: the decision is denied")
+    screenshot(page, "editor-test-box-1440.png")
     row.get_by_label("Test with these params (JSON)").fill('{"amount": 50}')
     row.get_by_role("button", name="Test this condition").click()
     expect(row.get_by_test_id("test-result")).to_contain_text("Not matched")

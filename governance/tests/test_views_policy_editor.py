@@ -201,7 +201,9 @@ def test_adding_a_row_rerenders_with_a_blank_condition_and_saves_nothing(admin, 
     data.pop("preview")
     response = admin.post(edit_url(refund), data)
     assert response.status_code == 200
-    assert 'name="conditions-TOTAL_FORMS" value="2"' in response.content.decode()
+    page = response.content.decode()
+    assert 'name="conditions-TOTAL_FORMS" value="2"' in page
+    assert "This field is required" not in page  # the new row is blank, not wrong
     assert state() == before
 
 
@@ -284,6 +286,20 @@ def test_admin_changes_a_profiles_grants_in_one_audited_change(admin, policy):
     assert new[0].detail["reason"] == "Contacts too."
     profile.refresh_from_db()
     assert profile.revision == 2
+
+
+def test_adding_a_grant_row_shows_a_blank_row_that_is_ignored_if_left_blank(admin, policy):
+    profile = policy.profile
+    data = profile_data(profile, existing_grants(profile), add_grants="1")
+    data.pop("preview")
+    page = admin.post(f"/profiles/{profile.slug}/edit/", data).content.decode()
+    assert 'name="grants-TOTAL_FORMS" value="4"' in page
+    assert "This field is required" not in page
+    blank = {"connector": "", "resources": "", "access": "read"}
+    data = profile_data(profile, [*existing_grants(profile), blank])
+    response = admin.post(f"/profiles/{profile.slug}/edit/", data)
+    assert response.status_code == 200
+    assert 'data-testid="preview-changed">0<' in response.content.decode()
 
 
 def test_admin_creates_a_profile_with_a_grant(admin, policy):
