@@ -164,21 +164,14 @@ def action_type_edit(request, pk):
 def _action_type_editor(request, action_type: ActionType | None):
     can_edit = _editable(request)
     data, adding = _posted(request)
-    form = ActionTypeForm(
-        data,
-        initial=action_type_initial(action_type) if action_type else {},
-        creating=action_type is None,
-    )
-    saved_risky = action_type is None or is_risky(action_type.impact, action_type.reversible)
-    conditions = ConditionFormSet(
-        data,
-        initial=action_type.conditions if action_type else [],
-        prefix="conditions",
-        form_kwargs={"risky": form.risky if data is not None else saved_risky},
-    )
+    form, conditions = _action_type_forms(data, action_type)
     _prepare([form, *conditions.forms], can_edit=can_edit)
     context = _context(request, data, can_edit, form=form, conditions=conditions)
-    context.update(action_type=action_type, context_action=action_type.key if action_type else "")
+    context.update(
+        action_type=action_type,
+        context_action=action_type.key if action_type else "",
+        cancel_url=_url_of(action_type, "governance:action_type_list"),
+    )
     template = "governance/action_type_form.html"
     if data is None or adding:
         return render(request, template, context)
@@ -198,6 +191,28 @@ def _action_type_editor(request, action_type: ActionType | None):
             action_type, actor=request.user, reason=reason, **fields
         ),
     )
+
+
+def _action_type_forms(data, action_type: ActionType | None):
+    """The action type's form and its conditions' rows; a condition's effect is checked
+    against the action type as typed (an auto_execute condition needs a low-risk one)."""
+    form = ActionTypeForm(
+        data,
+        initial=action_type_initial(action_type) if action_type else {},
+        creating=action_type is None,
+    )
+    saved_risky = action_type is None or is_risky(action_type.impact, action_type.reversible)
+    conditions = ConditionFormSet(
+        data,
+        initial=action_type.conditions if action_type else [],
+        prefix="conditions",
+        form_kwargs={"risky": form.risky if data is not None else saved_risky},
+    )
+    return form, conditions
+
+
+def _url_of(instance: Model | None, list_name: str) -> str:
+    return instance.get_absolute_url() if instance else reverse(list_name)
 
 
 def _context(request, data, can_edit: bool, **forms_: Any) -> dict[str, Any]:
@@ -264,16 +279,14 @@ def profile_edit(request, slug):
 def _profile_editor(request, profile: PermissionProfile | None):
     can_edit = _editable(request)
     data, adding = _posted(request)
-    form = ProfileForm(
-        data, initial=profile_initial(profile) if profile else {}, creating=profile is None
-    )
-    conditions = ConditionFormSet(
-        data, initial=profile.conditions if profile else [], prefix="conditions"
-    )
-    grants = GrantFormSet(data, initial=grant_initial(profile) if profile else [], prefix="grants")
+    form, conditions, grants = _profile_forms(data, profile)
     _prepare([form, *conditions.forms, *grants.forms], can_edit=can_edit)
     context = _context(request, data, can_edit, form=form, conditions=conditions, grants=grants)
-    context.update(profile=profile, context_profile=profile.slug if profile else "")
+    context.update(
+        profile=profile,
+        context_profile=profile.slug if profile else "",
+        cancel_url=_url_of(profile, "governance:profile_list"),
+    )
     template = "governance/profile_form.html"
     if data is None or adding:
         return render(request, template, context)
@@ -296,6 +309,18 @@ def _profile_editor(request, profile: PermissionProfile | None):
             profile, actor=request.user, reason=reason, grants=rows, **fields
         ),
     )
+
+
+def _profile_forms(data, profile: PermissionProfile | None):
+    """The profile's form, its conditions' rows and its grants' rows."""
+    form = ProfileForm(
+        data, initial=profile_initial(profile) if profile else {}, creating=profile is None
+    )
+    conditions = ConditionFormSet(
+        data, initial=profile.conditions if profile else [], prefix="conditions"
+    )
+    grants = GrantFormSet(data, initial=grant_initial(profile) if profile else [], prefix="grants")
+    return form, conditions, grants
 
 
 PROFILE_M2M = ("launcher_groups", "launcher_users", "plugins")
