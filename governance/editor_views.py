@@ -248,13 +248,17 @@ def _preview_or_save(request, context, *, template, fingerprint, preview, save):
     context["fingerprint"] = fingerprint
     if "save" in request.POST:
         if request.POST.get("previewed") == fingerprint:
+            revision = policy_revision_current()
             try:
                 saved = save(request.POST.get("reason", ""))
             except ApplicationError as error:
                 _errors_onto(context["reason_form"], error, context["row_errors"])
                 context["preview"] = preview()
                 return render(request, template, context, status=error.status_code)
-            messages.success(request, f"Saved {saved}; the change is in its history.")
+            if policy_revision_current() == revision:
+                messages.info(request, f"Nothing changed: {saved} was already so.")
+            else:
+                messages.success(request, f"Saved {saved}; the change is in its history.")
             return redirect(saved.get_absolute_url())
         context["stale"] = True
     context["preview"] = preview()

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 from django.forms.models import fields_for_model
 
+from audit.filters import LocalDateTimeInput
 from catalog.choices import ItemKind
 from catalog.models import CatalogItem
 from governance.choices import Impact
@@ -52,6 +53,17 @@ def is_risky(impact: str, reversible: bool) -> bool:
 
 def split_list(value: str) -> list[str]:
     return [item for item in LIST_SPLIT.split(value or "") if item]
+
+
+def same_text(typed: str, initial: Any) -> Any:
+    """The stored text when the typed one is the same but for what a browser's textarea
+    and the form's stripping do to it (CRLF line ends, surrounding blanks): opening and
+    saving a page must not record a change nobody made."""
+    if isinstance(initial, str):
+        normal = typed.replace("\r\n", "\n").strip()
+        if normal == initial.replace("\r\n", "\n").strip():
+            return initial
+    return typed.replace("\r\n", "\n")
 
 
 class LiveCheckMixin:
@@ -111,6 +123,12 @@ class ConditionForm(LiveCheckMixin, forms.Form):
     def has_changed(self) -> bool:
         # The test box alone does not make a row: a blank row with test params is still blank.
         return any(name != "test_params" for name in self.changed_data)
+
+    def clean_when(self) -> str:
+        return same_text(self.cleaned_data["when"], self.initial.get("when"))
+
+    def clean_message(self) -> str:
+        return same_text(self.cleaned_data["message"], self.initial.get("message"))
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -284,6 +302,9 @@ class ActionTypeForm(LiveCheckMixin, forms.Form):
             self.fields["key"].disabled = True
             self.fields["key"].help_text = "The key cannot change; profiles name it."
 
+    def clean_description(self) -> str:
+        return same_text(self.cleaned_data["description"], self.initial.get("description"))
+
     def clean(self) -> dict:
         data = super().clean()
         if data.get("auto_execute") and is_risky(data.get("impact"), data.get("reversible")):
@@ -336,9 +357,7 @@ class ProfileForm(LiveCheckMixin, forms.Form):
         fields = fields_for_model(PermissionProfile, fields=PROFILE_FIELDS)
         self.fields = {**fields, **self.fields}
         self.fields["description"].widget.attrs["rows"] = 2
-        self.fields["expires_at"].widget = forms.DateTimeInput(
-            attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
-        )
+        self.fields["expires_at"].widget = LocalDateTimeInput()
         self.fields["expires_at"].help_text = "Empty: never."
         self.fields["owner"].empty_label = "Nobody"
         for name in ("launcher_groups", "launcher_users", "plugins"):
@@ -347,6 +366,18 @@ class ProfileForm(LiveCheckMixin, forms.Form):
             # Runtimes, decisions and the audit log name the slug.
             self.fields["slug"].disabled = True
             self.fields["slug"].help_text = "The slug cannot change; runtimes name it."
+
+    def clean_description(self) -> str:
+        return same_text(self.cleaned_data["description"], self.initial.get("description"))
+
+    def clean_expires_at(self):
+        """The stored moment when the field shows it unchanged (the field has no
+        sub-second precision)."""
+        value = self.cleaned_data["expires_at"]
+        initial = self.initial.get("expires_at")
+        if value and initial and value == initial.replace(microsecond=0):
+            return initial
+        return value
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"]

@@ -629,3 +629,43 @@ def test_a_grant_naming_an_unknown_connector_is_refused(admin, policy):
     assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
     assert state() == before
+
+
+def test_saving_an_untouched_editor_records_no_change(admin, policy, refund):
+    """What a browser does to the text (CRLF line ends) and the form's precision (no
+    sub-second expiry) must not show up as a change nobody made."""
+    profile = policy.profile
+    profile.description = "Follow up on deals.\nNever e-mail a customer twice a day.\n"
+    profile.expires_at = datetime(2031, 12, 31, 23, 59, 59, 123456, tzinfo=UTC)
+    profile.conditions = [{**DENY_BIG, "when": "params.amount >\n  10000 "}]
+    profile.save()
+    refund.description = "Refund a charge.\n"
+    refund.save()
+    before = settings_state()
+    typed = {
+        "description": profile.description.replace("\n", "\r\n"),
+        "expires_at": timezone_local(profile.expires_at),
+    }
+    conditions = [{**DENY_BIG, "when": "params.amount >\r\n  10000"}]
+    data = profile_data(profile, existing_grants(profile), conditions, **typed)
+    response = preview_then_save(admin, f"/profiles/{profile.slug}/edit/", data, "No change.")
+    assert response.status_code == 302
+    data = action_type_data(refund, [], description="Refund a charge.\r\n")
+    assert preview_then_save(admin, edit_url(refund), data, "No change.").status_code == 302
+    assert settings_state() == before
+    page = admin.get(response.url).content.decode()
+    assert "Nothing changed" in page
+
+
+def settings_state():
+    """The settings, the revision and the log, without the rows' saved-at times."""
+    at, profiles, revision, events = state()
+    for row in [*at, *profiles]:
+        row.pop("updated_at")
+    return at, profiles, revision, events
+
+
+def timezone_local(moment):
+    from django.utils import timezone
+
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M:%S")
