@@ -146,6 +146,8 @@ def test_admin_adds_a_condition_with_a_reason_and_the_event_carries_it(
     assert event.detail["reason"] == "Finance asked for a cap."
     assert event.changes["before"]["conditions"] == []
     assert event.changes["after"]["conditions"] == [DENY_BIG]
+    history = admin.get(f"/audit/history/governance.actiontype/{refund.pk}/").content.decode()
+    assert "Finance asked for a cap." in history
 
 
 def test_saving_without_a_reason_is_refused_in_place(admin, refund):
