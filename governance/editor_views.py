@@ -413,7 +413,7 @@ def _test_result(form: ConditionForm, data) -> dict[str, Any]:
     condition = Condition(name=cleaned["name"], when=cleaned["when"], effect=effect)
     variables = condition_variables(
         params=params,
-        data_sources=(),
+        data_sources=form.test_data_sources_parsed(),
         on_behalf_of="",
         profile=data.get("context_profile", ""),
         action=data.get("context_action", ""),

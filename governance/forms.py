@@ -116,13 +116,24 @@ class ConditionForm(LiveCheckMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false", "class": "code"}),
     )
 
+    test_data_sources = forms.CharField(
+        label="and these data sources",
+        required=False,
+        help_text="Separated by commas, e.g. hr:employee/7",
+    )
+
+    TEST_FIELDS = ("test_params", "test_data_sources")
+
     def __init__(self, *args: Any, risky: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.risky = risky
 
     def has_changed(self) -> bool:
         # The test box alone does not make a row: a blank row with test params is still blank.
-        return any(name != "test_params" for name in self.changed_data)
+        return any(name not in self.TEST_FIELDS for name in self.changed_data)
+
+    def test_data_sources_parsed(self) -> tuple[str, ...]:
+        return tuple(split_list(self.data.get(self.add_prefix("test_data_sources")) or ""))
 
     def clean_when(self) -> str:
         return same_text(self.cleaned_data["when"], self.initial.get("when"))

@@ -671,3 +671,19 @@ def timezone_local(moment):
     from django.utils import timezone
 
     return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def test_the_test_box_takes_data_sources_too(admin, policy):
+    rule = {
+        "name": "hr-data",
+        "when": "data_sources.exists(s, s.startsWith('hr:'))",
+        "effect": "require_approval",
+        "mode": "shadow",
+        "message": "",
+        "test_data_sources": "crm:account/1, hr:employee/7",
+    }
+    data = profile_data(policy.profile, existing_grants(policy.profile), [rule])
+    response = htmx_post(admin, "/policy/test/", data, "conditions-0-test")
+    page = response.content.decode()
+    assert "Matched</strong>: a person decides (condition_requires_approval)" in page
+    assert "In shadow mode it is only recorded." in page
