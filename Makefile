@@ -46,9 +46,11 @@ demo-reset:
 test: install-dev
 	$(BIN)/python -m pytest
 
-## bench: the rate limiter's cost, then the decision API against a floor view (ratio last)
+## bench: the rate limiter's and the conditions' costs, then the decision API against a floor
+## view (ratio last)
 bench: install-dev
 	$(BIN)/python bench/ratelimit_bench.py
+	$(BIN)/python bench/conditions_bench.py
 	$(BIN)/python bench/run.py
 
 lint: install-dev

@@ -1,6 +1,12 @@
 from django.contrib import admin
 
-from approvals.models import ApprovalRequest, ApprovalVote, WebhookAttempt, WebhookDelivery
+from approvals.models import (
+    ApprovalDelegation,
+    ApprovalRequest,
+    ApprovalVote,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from governance.admin_base import ReadOnlyModelAdmin
 
 
@@ -69,3 +75,12 @@ class WebhookDeliveryAdmin(ReadOnlyModelAdmin):
     list_filter = ["status", "runtime"]
     search_fields = ["url", "decision__request_id"]
     inlines = [WebhookAttemptInline]
+
+
+@admin.register(ApprovalDelegation)
+class ApprovalDelegationAdmin(ReadOnlyModelAdmin):
+    """Read-only: stand-ins are named and ended on the Out of office page (audited)."""
+
+    list_display = ["delegator", "stand_in", "starts_on", "ends_on", "ended_at", "created_at"]
+    list_filter = ["starts_on", "ends_on"]
+    search_fields = ["delegator__email", "stand_in__email"]

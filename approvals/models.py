@@ -1,11 +1,17 @@
 """Human approvals of pending decisions."""
 
+from datetime import date
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 from django.urls import reverse
 
 from approvals.choices import ApprovalStatus, DeliveryStatus, Verdict
+
+# The longest comment or reject reason a person may write: said in the form, refused
+# beyond it with a message (never cut silently).
+COMMENT_MAX_LENGTH = 2000
 
 
 class ApprovalRequestQuerySet(models.QuerySet):
@@ -72,6 +78,58 @@ class ApprovalVote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.voter} {self.verdict}d #{self.request_id}"
+
+
+class ApprovalDelegationQuerySet(models.QuerySet):
+    def active_on(self, day: date) -> "ApprovalDelegationQuerySet":
+        """Delegations in force on `day` (both ends included) and not ended early."""
+        return self.filter(starts_on__lte=day, ends_on__gte=day, ended_at__isnull=True)
+
+
+class ApprovalDelegation(models.Model):
+    """An approver's stand-in for a date range (out of office): while it is in force,
+    requests routed to the approver's groups reach the stand-in too, who may decide them
+    under the ordinary rules (never a request made on the stand-in's own behalf).
+
+    Not transitive: a stand-in's own stand-in does not inherit the delegation."""
+
+    delegator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="delegations_given"
+    )
+    stand_in = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="delegations_received"
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField(help_text="The last day the stand-in decides (included).")
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = ApprovalDelegationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on", "-pk"]
+        indexes = [models.Index(fields=["stand_in", "ends_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="approval_delegation_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(delegator=models.F("stand_in")),
+                name="approval_delegation_not_to_self",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stand_in} stands in for {self.delegator}, {self.starts_on}–{self.ends_on}"
 
 
 class WebhookDelivery(models.Model):

@@ -9,12 +9,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.mail import send_mass_mail
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from approvals.choices import ApprovalStatus
-from approvals.models import ApprovalRequest
+from approvals.models import ApprovalDelegation, ApprovalRequest
 from governance.models import ActionType, User
 
 NEW_REQUEST = "new"
@@ -22,14 +23,21 @@ ESCALATED = "escalated"
 
 
 def _recipients(approval: ApprovalRequest, reason: str) -> list[str]:
-    """Active members of the routed group (plus the escalation group on escalation), never
-    the person the request was made for, nor those who already voted."""
+    """Active members of the routed group (plus the escalation group on escalation) and
+    their stand-ins today; never the person the request was made for, nor those who
+    already voted."""
     groups: list[Group] = [approval.group]
     if reason == ESCALATED and approval.escalation_group_id:
         groups.append(approval.escalation_group)
     voted = approval.votes.values_list("voter_id", flat=True)
+    # Stand-ins of the group's members who are out of office today hear of it too.
+    stand_ins = ApprovalDelegation.objects.active_on(timezone.localdate()).filter(
+        delegator__groups__in=groups, delegator__is_active=True
+    )
     people = (
-        User.objects.filter(groups__in=groups, is_active=True)
+        User.objects.filter(
+            Q(groups__in=groups) | Q(pk__in=stand_ins.values("stand_in_id")), is_active=True
+        )
         .exclude(email="")
         .exclude(pk=approval.decision.on_behalf_of_user_id)
         .exclude(email_key=approval.decision.on_behalf_of)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.contrib.auth.models import Group
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from approvals.choices import ApprovalStatus
-from approvals.models import ApprovalRequest
+from approvals.choices import ApprovalStatus, Verdict
+from approvals.models import ApprovalDelegation, ApprovalRequest
+from approvals.permissions import delegation_visible_q, delegations_to
+from audit.sealing import digest
 from governance.choices import DecisionStatus
 from governance.models import Decision
 from governance.permissions import is_auditor, is_governance_admin
@@ -24,9 +27,19 @@ def _base() -> QuerySet[ApprovalRequest]:
     )
 
 
+def _deciding_groups(user) -> QuerySet[Group]:
+    """The person's groups, and today those of the people they stand in for (out of
+    office delegations; one subquery, so the inbox and its badge stay one query each)."""
+    delegators = delegations_to(user, timezone.localdate()).filter(delegator__is_active=True)
+    return Group.objects.filter(
+        Q(user=user) | Q(user__in=delegators.values("delegator_id"))
+    ).values("pk")
+
+
 def _routed_to(user) -> Q:
-    """Requests routed to one of the person's groups (or escalated to one)."""
-    groups = user.groups.all()
+    """Requests routed to one of the person's groups (or escalated to one), their own or,
+    as a stand-in, an absent approver's."""
+    groups = _deciding_groups(user)
     return Q(group__in=groups) | Q(escalated_at__isnull=False, escalation_group__in=groups)
 
 
@@ -154,4 +167,56 @@ def approval_context_get(approval: ApprovalRequest) -> ApprovalContext:
         action_stats=_stats(recent.filter(action=decision.action)),
         requester_stats=_stats(recent.filter(on_behalf_of=decision.on_behalf_of)),
         similar=list(similar),
+    )
+
+
+ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth"}
+
+
+@dataclass(frozen=True)
+class ApprovalProgress:
+    """How far a pending request is from approved: who approved the current params."""
+
+    needed: int
+    approved_by: list[str]
+
+    @property
+    def count(self) -> int:
+        return len(self.approved_by)
+
+    @property
+    def summary(self) -> str:
+        """E.g. "1 of 2 approvals — waiting for a second approver"."""
+        remaining = self.needed - self.count
+        head = f"{self.count} of {self.needed} approval{'s' if self.needed > 1 else ''}"
+        if remaining <= 0:
+            return head
+        if remaining == 1:
+            ordinal = ORDINALS.get(self.count + 1)
+            who = f"a {ordinal} approver" if self.count and ordinal else "an approver"
+        else:
+            who = f"{remaining} more approvers"
+        return f"{head} — waiting for {who}"
+
+
+def approval_progress_get(approval: ApprovalRequest) -> ApprovalProgress:
+    """Approvals that count: those of the params the agent would now act on (an edit
+    restarts the count, as the vote service does)."""
+    current = digest(approval.decision.effective_params)
+    votes = approval.votes.filter(verdict=Verdict.APPROVE, params_digest=current)
+    return ApprovalProgress(
+        needed=approval.approvals_needed,
+        approved_by=list(votes.order_by("created_at", "pk").values_list("voter__email", flat=True)),
+    )
+
+
+def approval_request_next_for(user, *, after: ApprovalRequest) -> ApprovalRequest | None:
+    """The next request of the person's inbox, most urgent first, other than `after`."""
+    return approval_request_list_decidable_by(user).exclude(pk=after.pk).first()
+
+
+def approval_delegation_list_for_user(user) -> QuerySet[ApprovalDelegation]:
+    """Stand-ins the person named, and delegations naming them, newest first."""
+    return ApprovalDelegation.objects.filter(delegation_visible_q(user)).select_related(
+        "delegator", "stand_in", "ended_by"
     )

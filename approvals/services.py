@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -12,20 +12,30 @@ from django.db import transaction
 from django.utils import timezone
 
 from approvals.choices import ApprovalStatus, Verdict
-from approvals.models import ApprovalRequest, ApprovalVote
+from approvals.models import (
+    COMMENT_MAX_LENGTH,
+    ApprovalDelegation,
+    ApprovalRequest,
+    ApprovalVote,
+)
 from approvals.notifications import ESCALATED, NEW_REQUEST
-from approvals.permissions import vote_refusal
+from approvals.permissions import (
+    can_end_delegation,
+    delegation_stand_in_refusal,
+    stand_in_for,
+    vote_refusal,
+)
 from approvals.webhooks import webhook_delivery_queue
 from audit.choices import EventType, OutboxTopic
 from audit.models import OutboxMessage
 from audit.outbox import outbox_message_add, outbox_message_build
 from audit.sealing import digest
-from audit.services import SYSTEM, audit_event_record
+from audit.services import SYSTEM, audit_config_change, audit_event_record, audit_snapshot
 from governance import engine
 from governance.api.parsers import JSONRejected, json_value_check
 from governance.choices import DecisionStatus
 from governance.exceptions import ApplicationError, Conflict, PermissionDenied, ValidationFailed
-from governance.models import Decision
+from governance.models import Decision, User
 from governance.selectors import Routing
 
 # Refusals that are about the person (403) rather than the request's state (409).
@@ -105,6 +115,12 @@ def approval_vote_cast(
             "Give a reason for the rejection; the agent and the requester will see it.",
             extra={"fields": {"reason": ["A reason is required to reject."]}},
         )
+    if len(comment) > COMMENT_MAX_LENGTH:
+        raise ValidationFailed(
+            f"The comment is {len(comment):,} characters long; the limit is "
+            f"{COMMENT_MAX_LENGTH:,}. Shorten it.",
+            extra={"fields": {"comment": [f"At most {COMMENT_MAX_LENGTH:,} characters."]}},
+        )
     edited_params = _validate_edited_params(edited_params)
     now = now or timezone.now()
     # Expire first, in a transaction of its own, so that the refusal below does not
@@ -116,7 +132,7 @@ def approval_vote_cast(
             .select_related("decision", "group")
             .get(pk=approval_id)
         )
-        refusal = vote_refusal(voter, approval)
+        refusal = vote_refusal(voter, approval, now=now)
         if refusal is not None:
             code, message = refusal
             error = PermissionDenied if code in _FORBIDDEN_CODES else Conflict
@@ -142,6 +158,13 @@ def _vote_record(
     if edited_params is not None and verdict == Verdict.APPROVE:
         decision.approved_params = edited_params
     params = _current_params(approval)
+    # Whether the voter decides as someone's stand-in, for the record (before the vote
+    # exists, while the delegation is what lets them vote).
+    stand_in = (
+        []
+        if voter.groups.filter(pk=approval.group_id).exists()
+        else (stand_in_for(voter, approval, now=now))
+    )
     vote = ApprovalVote.objects.create(
         request=approval,
         voter=voter,
@@ -158,7 +181,11 @@ def _vote_record(
         timestamp=now,
         outcome=verdict,
         approved_params_digest=vote.params_digest,
-        detail={"comment": comment, "edited": vote.edited_params is not None},
+        detail={
+            "comment": comment,
+            "edited": vote.edited_params is not None,
+            **({"stand_in_for": stand_in} if stand_in else {}),
+        },
     )
     if verdict == Verdict.REJECT:
         _resolve(approval, ApprovalStatus.REJECTED, actor=voter, now=now, comment=comment)
@@ -310,3 +337,91 @@ def approval_bulk_approve(approval_ids: list[int], *, voter, comment: str = "") 
         else:
             result.approved.append(approval_id)
     return result
+
+
+# Out of office: an approver's stand-in ------------------------------------------------
+
+# The longest absence one delegation covers; a longer one is a change of group membership.
+DELEGATION_MAX_DAYS = 92
+
+
+def approval_delegation_create(
+    *,
+    actor,
+    stand_in,
+    starts_on: date,
+    ends_on: date,
+    note: str = "",
+    now: datetime | None = None,
+) -> ApprovalDelegation:
+    """Name a stand-in for a date range (both days included): requests routed to the
+    actor's groups reach the stand-in too while it is in force. Audited.
+
+    One stand-in at a time: a range that overlaps one of the actor's delegations in force
+    is refused (the actor's row is locked, so two tabs cannot both create one)."""
+    now = now or timezone.now()
+    problem = delegation_stand_in_refusal(actor, stand_in) or _delegation_range_problem(
+        starts_on, ends_on, today=timezone.localdate(now)
+    )
+    if problem is not None:
+        error = PermissionDenied if problem.startswith("Only approvers") else ValidationFailed
+        raise error(problem)
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=actor.pk).first()
+        overlapping = ApprovalDelegation.objects.filter(
+            delegator=actor, ended_at__isnull=True, starts_on__lte=ends_on, ends_on__gte=starts_on
+        ).first()
+        if overlapping is not None:
+            raise Conflict(
+                f"{overlapping.stand_in.email} already stands in for you from "
+                f"{overlapping.starts_on} to {overlapping.ends_on}; end that first.",
+                code="delegation_overlaps",
+            )
+        delegation = ApprovalDelegation.objects.create(
+            delegator=actor,
+            stand_in=stand_in,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            note=note.strip(),
+            created_at=now,
+        )
+        audit_config_change(
+            actor=actor, target=delegation, before=None, after=audit_snapshot(delegation)
+        )
+    return delegation
+
+
+def _delegation_range_problem(starts_on: date, ends_on: date, *, today: date) -> str | None:
+    if ends_on < starts_on:
+        return "The last day comes before the first day."
+    if ends_on < today:
+        return "That range is over already; choose today or a later day."
+    if (ends_on - starts_on).days + 1 > DELEGATION_MAX_DAYS:
+        return f"A stand-in covers at most {DELEGATION_MAX_DAYS} days at a time."
+    return None
+
+
+def approval_delegation_end(
+    delegation_id: int, *, actor, now: datetime | None = None
+) -> ApprovalDelegation:
+    """End a delegation now (back early, or the stand-in declines). Audited; ending one
+    that is over or already ended is refused, so the log holds one end per delegation."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        delegation = (
+            ApprovalDelegation.objects.select_for_update()
+            .select_related("delegator", "stand_in")
+            .get(pk=delegation_id)
+        )
+        if not can_end_delegation(actor, delegation):
+            raise PermissionDenied("Only the approver or their stand-in may end this.")
+        if delegation.ended_at is not None or delegation.ends_on < timezone.localdate(now):
+            raise Conflict("This delegation has ended already.", code="delegation_ended")
+        before = audit_snapshot(delegation)
+        delegation.ended_at = now
+        delegation.ended_by = actor
+        delegation.save(update_fields=["ended_at", "ended_by"])
+        audit_config_change(
+            actor=actor, target=delegation, before=before, after=audit_snapshot(delegation)
+        )
+    return delegation

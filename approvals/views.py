@@ -11,19 +11,31 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
+from approvals.choices import ApprovalStatus, Verdict
 from approvals.filters import ApprovalRequestFilterSet
-from approvals.forms import BulkApproveForm, VoteForm
+from approvals.forms import BulkApproveForm, DelegationForm, VoteForm
 from approvals.models import WebhookDelivery
-from approvals.permissions import vote_refusal
+from approvals.permissions import stand_in_for, vote_refusal
 from approvals.selectors import (
     approval_context_get,
+    approval_delegation_list_for_user,
+    approval_progress_get,
     approval_request_list_decidable_by,
     approval_request_list_decided_by,
     approval_request_list_visible_to,
+    approval_request_next_for,
+    inbox_count,
 )
-from approvals.services import approval_bulk_approve, approval_vote_cast
+from approvals.services import (
+    approval_bulk_approve,
+    approval_delegation_create,
+    approval_delegation_end,
+    approval_vote_cast,
+)
 from approvals.webhooks import webhook_delivery_retry
 from governance import permissions
 from governance.exceptions import ApplicationError
@@ -87,11 +99,13 @@ def _visible(request, pk):
 
 
 def _detail(request, approval, form=None, status=200, error=None):
+    """The request page; for htmx, its vote panel plus the parts a vote changes elsewhere
+    on the page (the heading's status, the inbox badge) as out-of-band swaps."""
     decision = approval.decision
     if form is None:
         form = VoteForm(initial={"params": json.dumps(decision.effective_params, indent=2)})
     template = (
-        "approvals/includes/_vote_panel.html"
+        "approvals/includes/_vote_panel_htmx.html"
         if request.htmx
         else "approvals/approval_request_detail.html"
     )
@@ -102,10 +116,15 @@ def _detail(request, approval, form=None, status=200, error=None):
             "approval": approval,
             "decision": decision,
             "votes": approval.votes.select_related("voter"),
+            "progress": approval_progress_get(approval),
             "history": approval_context_get(approval) if not request.htmx else None,
             "refusal": vote_refusal(request.user, approval),
+            "stand_in_for": stand_in_for(request.user, approval),
             "form": form,
             "error": error,
+            "inbox_badge": inbox_count(request.user)
+            if request.htmx and permissions.is_approver(request.user)
+            else None,
         },
         status=status,
     )
@@ -119,7 +138,8 @@ def approval_request_detail(request, pk):
 @login_required
 @require_POST
 def approval_request_vote(request, pk):
-    """Approve (as proposed or with edited params) or reject with a reason."""
+    """Approve (as proposed or with edited params) or reject with a reason; "Approve and
+    open the next request" then opens the next request of the inbox."""
     approval = _visible(request, pk)
     form = VoteForm(request.POST, proposed=approval.decision.effective_params)
     if not form.is_valid():
@@ -137,13 +157,35 @@ def approval_request_vote(request, pk):
         return _detail(
             request, _visible(request, pk), form=form, status=error.status_code, error=error.message
         )
-    verb = "Approved" if data["verdict"] == "approve" else "Rejected"
-    messages.success(
-        request, f"{verb} {approval.decision.action} for {approval.decision.on_behalf_of}."
-    )
+    # The panel itself shows the progress; a message read on another page says it.
+    progress_elsewhere = form.open_next or not request.htmx
+    messages.success(request, _voted_message(approval, data["verdict"], progress_elsewhere))
+    if form.open_next:
+        return _open_next(request, approval)
     if request.htmx:
         return _detail(request, _visible(request, pk))
     return redirect(reverse("approvals:inbox"))
+
+
+def _voted_message(approval, verdict: str, with_progress: bool) -> str:
+    decision = approval.decision
+    subject = f"{decision.action} for {decision.on_behalf_of}"
+    if verdict == Verdict.REJECT:
+        return f"Rejected {subject}."
+    if approval.status == ApprovalStatus.PENDING:
+        if not with_progress:
+            return f"Your approval of {subject} is recorded."
+        return f"Your approval of {subject} is recorded: {approval_progress_get(approval).summary}."
+    return f"Approved {subject}."
+
+
+def _open_next(request, approval):
+    following = approval_request_next_for(request.user, after=approval)
+    if following is None:
+        messages.info(request, "That was the last request in your inbox.")
+    url = following.get_absolute_url() if following else reverse("approvals:inbox")
+    # htmx would swap a redirect's target into the panel: ask for a full navigation.
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 @login_required
@@ -195,3 +237,44 @@ def webhook_delivery_retry_view(request, pk):
     except ApplicationError as error:
         messages.error(request, error.message)
     return redirect(reverse("approvals:webhook_delivery_list"))
+
+
+@role_required(permissions.is_approver)
+def delegation_list(request):
+    """Out of office: name a stand-in for a date range; see and end delegations."""
+    form = DelegationForm(request.POST or None, user=request.user)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                delegation = approval_delegation_create(actor=request.user, **form.cleaned_data)
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, f"{delegation}.")
+                return redirect(reverse("approvals:delegation_list"))
+        status = 400
+    return render(
+        request,
+        "approvals/delegation_list.html",
+        {
+            "form": form,
+            "delegations": approval_delegation_list_for_user(request.user),
+            "today": timezone.localdate(),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def delegation_end_view(request, pk):
+    delegation = approval_delegation_list_for_user(request.user).filter(pk=pk).first()
+    if delegation is None:
+        raise Http404("No such delegation.")
+    try:
+        approval_delegation_end(delegation.pk, actor=request.user)
+        messages.success(request, f"Ended: {delegation}.")
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect(reverse("approvals:delegation_list"))

@@ -15,6 +15,14 @@ from audit.choices import EventType
 from audit.models import AuditEvent
 from governance.choices import ReasonCode
 from governance.identity import email_key
+from governance.shadow import WOULD, WOULD_LABELS, ConditionRef, shadow_decisions
+
+
+def validate_condition_ref(value: str) -> None:
+    try:
+        ConditionRef.parse(value)
+    except ValueError as error:
+        raise forms.ValidationError(str(error)) from error
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -119,6 +127,16 @@ class AuditEventFilterSet(django_filters.FilterSet):
         widget=DATETIME_INPUT,
     )
     q = django_filters.CharFilter(method="filter_request_id", label="Request id")
+    condition = django_filters.CharFilter(
+        method="filter_condition",
+        label="Condition (action_type:<key>:<name> or profile:<slug>:<name>)",
+        validators=[validate_condition_ref],
+    )
+    condition_would = django_filters.ChoiceFilter(
+        choices=[(w, WOULD_LABELS[w]) for w in WOULD],
+        method="filter_nothing",
+        label="What the condition, enforced, would have done",
+    )
 
     class Meta:
         model = AuditEvent
@@ -144,6 +162,8 @@ class AuditEventFilterSet(django_filters.FilterSet):
             "decided_after",
             "decided_before",
             "q",
+            "condition",
+            "condition_would",
         ]
 
     def filter_on_behalf_of(self, queryset, name, value):
@@ -175,6 +195,35 @@ class AuditEventFilterSet(django_filters.FilterSet):
         if "@" in value:
             return queryset.filter(plugin=value)
         return queryset.filter(plugin__startswith=f"{value}@")
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        data = self.form.cleaned_data if valid else {}
+        if data.get("condition_would") and not data.get("condition"):
+            # Alone it would filter nothing: refused rather than silently dropped.
+            self.form.add_error("condition_would", "Name the condition too (condition=…).")
+            return False
+        return valid
+
+    def filter_condition(self, queryset, name, value):
+        """Events of the decisions on which the condition held (or failed) and so would
+        have had an effect; with `condition_would`, only those it would have denied, sent
+        to a person or allowed (governance/shadow.py, as the shadow page counts them). The
+        scan is bounded by the proposal window when `decided_after`/`decided_before` are
+        given, as the shadow page's links do."""
+        data = self.form.cleaned_data
+        would = data.get("condition_would") or None
+        rows = shadow_decisions(
+            ConditionRef.parse(value),
+            start=data.get("decided_after"),
+            end=data.get("decided_before"),
+        )
+        ids = [row.decision_id for row in rows if would is None or row.would == would]
+        return queryset.filter(decision_id__in=ids)
+
+    def filter_nothing(self, queryset, name, value):
+        """Read by filter_condition (a refinement of it, meaningless alone)."""
+        return queryset
 
     def filter_request_id(self, queryset, name, value):
         value = value.strip()

@@ -134,13 +134,15 @@ def prepare_database(env: dict[str, str]) -> str:
 
 
 def database_counters() -> dict[str, int]:
-    """Cumulative commits, rollbacks and inserted rows of agc_bench (pg_stat_database)."""
+    """Cumulative commits, rollbacks and inserted rows of the bench's database
+    (pg_stat_database), and the server's WAL position in bytes (the whole server's: other
+    databases' writes during a phase count too)."""
     row = psql(
-        "SELECT xact_commit, xact_rollback, tup_inserted FROM pg_stat_database "
-        "WHERE datname = current_database()"
+        "SELECT xact_commit, xact_rollback, tup_inserted, pg_current_wal_lsn() - '0/0' "
+        "FROM pg_stat_database WHERE datname = current_database()"
     )
-    commits, rollbacks, inserted = (int(x) for x in row.split("|"))
-    return {"commits": commits, "rollbacks": rollbacks, "rows_inserted": inserted}
+    commits, rollbacks, inserted, wal = (int(float(x)) for x in row.split("|"))
+    return {"commits": commits, "rollbacks": rollbacks, "rows_inserted": inserted, "wal": wal}
 
 
 # -- gunicorn --------------------------------------------------------------------------------
@@ -420,6 +422,15 @@ def main() -> None:
     )
     parser.add_argument("--keep-database", action="store_true", help="do not drop it after")
     parser.add_argument(
+        "--commit-delay",
+        type=int,
+        default=0,
+        metavar="MICROSECONDS",
+        help="PostgreSQL group commit for this run's database: commit_delay (µs) with "
+        "commit_siblings 1, so concurrent commits share one WAL flush; durability unchanged, "
+        "the floor gets it too (0: off, the server's default)",
+    )
+    parser.add_argument(
         "--cache",
         choices=["local", "redis"],
         default="local",
@@ -433,6 +444,8 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if args.duration <= 0 or args.clients < 1 or args.warmup < 0 or args.workers < 1:
         parser.error("--duration and --clients must be positive, --warmup not negative")
+    if not 0 <= args.commit_delay <= 100000:
+        parser.error("--commit-delay is in microseconds, from 0 to 100000 (PostgreSQL's range)")
 
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="agc-bench-static-") as static_root:
@@ -441,6 +454,11 @@ def main() -> None:
         try:
             token = prepare_database(env)
             psql(FLOOR_TABLE)
+            if args.commit_delay:
+                # Sessions opened from now on (gunicorn starts later) wait up to this long
+                # before flushing the WAL, so that commits arriving meanwhile share the flush.
+                psql(f"ALTER DATABASE {DB} SET commit_delay = {args.commit_delay}")
+                psql(f"ALTER DATABASE {DB} SET commit_siblings = 1")
             queries = count_queries(env, token)
             phases = {}
             for name, mix in PHASES:
@@ -466,12 +484,14 @@ def report(*, args, cores, phases, queries, pgbench) -> None:
         f" thread(s), persistent connections; {args.clients} clients ({args.loadgen}),"
         f" {args.warmup:g} s warm-up + {args.duration:g} s per phase;"
         f" rate-limit counters in {args.cache}",
+        "  database PostgreSQL, group commit (commit_delay) "
+        + (f"{args.commit_delay} µs" if args.commit_delay else "off"),
         "  floor    POST /bench/floor under the same gunicorn, settings and slim middleware:"
         " parse the same JSON, commit one single-row INSERT",
         f"  machine  {cores} cores shared by the load generator, gunicorn and PostgreSQL",
         "",
         f"  {'phase':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'÷ floor':>9}"
-        f"{'CPU ms':>9}{'PG ms':>8}{'commits':>9}{'queries':>9}{'errors':>8}",
+        f"{'CPU ms':>9}{'PG ms':>8}{'commits':>9}{'queries':>9}{'WAL kB':>8}{'errors':>8}",
     ]
     kinds = {"allow": "read", "deny": "out_of_scope", "pending": "send"}
     for name, figures in phases.items():
@@ -482,7 +502,8 @@ def report(*, args, cores, phases, queries, pgbench) -> None:
             f"  {name:<12}{figures['per_second']:>9.1f}{figures['p50_ms']:>9.2f}"
             f"{figures['p99_ms']:>9.2f}{(f'{ratio:.2f}' if ratio else '—'):>9}"
             f"{cpu.get('gunicorn', float('nan')):>9.2f}{cpu.get('postgres', float('nan')):>8.2f}"
-            f"{figures['per_request']['commits']:>9.2f}{query!s:>9}{figures['errors']:>8}"
+            f"{figures['per_request']['commits']:>9.2f}{query!s:>9}"
+            f"{figures['per_request']['wal'] / 1024:>8.1f}{figures['errors']:>8}"
         )
         if figures["unexpected_outcomes"]:
             lines.append(f"    UNEXPECTED outcomes: {figures['outcomes']} (check the policy)")

@@ -30,10 +30,12 @@ No Django here: the engine calls `CompiledCondition.evaluate` on values it alrea
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 from cel_expr_python import cel
@@ -122,7 +124,7 @@ class CompiledCondition:
         """True or False; ConditionEvaluationError when the evaluation fails (a missing
         field, a wrong type at run time) or does not give a boolean."""
         try:
-            value = self.program.eval(data=variables)
+            value = self.program.eval(activation=_activation(variables))
         except Exception as error:  # the binding's own failures (e.g. an unconvertible value)
             raise ConditionEvaluationError(str(error)) from error
         if value.type() == _T.ERROR:
@@ -131,6 +133,25 @@ class CompiledCondition:
         if not isinstance(result, bool):
             raise ConditionEvaluationError(f"gave {type(result).__name__}, not true or false")
         return result
+
+
+# One activation (the variables converted for cel-cpp) per decision, shared by all of its
+# conditions: building it costs more than evaluating a condition with it (bench/
+# conditions_bench.py). Only an immutable mapping (the engine passes a MappingProxyType over
+# a dict of its own) is reused by identity, so a caller that changes a dict between two
+# evaluations never sees stale values; one slot per thread, so threads never share one.
+_last = threading.local()
+
+
+def _activation(variables: Mapping[str, Any]) -> Any:
+    if not isinstance(variables, MappingProxyType):
+        return _ENV.Activation(data=variables)
+    cached = getattr(_last, "pair", None)
+    if cached is not None and cached[0] is variables:
+        return cached[1]
+    activation = _ENV.Activation(data=variables)
+    _last.pair = (variables, activation)  # holds `variables`, so its id is never reused
+    return activation
 
 
 class ConditionEvaluationError(Exception):

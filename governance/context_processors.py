@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
 from audit.selectors import can_read_audit
@@ -63,4 +64,15 @@ def navigation(request):
         "nav_items": nav,
         "nav_roles": permissions.roles_of(user),
         "nav_is_staff": user.is_staff,
+    }
+
+
+def single_sign_on(request):
+    """The sign-in page's "Sign in with <provider>" link, and whether passwords are on."""
+    from governance.oidc import oidc_enabled
+
+    return {
+        "sso_enabled": oidc_enabled(),
+        "sso_name": settings.OIDC_PROVIDER_NAME,
+        "local_passwords": settings.LOCAL_PASSWORDS,
     }

@@ -513,7 +513,7 @@ class _Conditions:
         self.owned = owned
         self.proposal = proposal
         self.facts = facts
-        self._variables: dict[str, object] | None = None
+        self._variables: Mapping[str, object] | None = None
         self._results: dict[int, str] = {}
 
     def first(self, effect: str) -> tuple[Reason, str] | None:
@@ -560,7 +560,7 @@ class _Conditions:
         recorded.append(entry)
         return result
 
-    def variables(self) -> dict[str, object]:
+    def variables(self) -> Mapping[str, object]:
         if self._variables is None:
             proposal = self.proposal
             self._variables = {
@@ -574,6 +574,8 @@ class _Conditions:
                 "model": proposal.model or "",
                 "now": proposal.now,
             }
+            # Immutable: the conditions module converts it once for all the conditions.
+            self._variables = MappingProxyType(self._variables)
         return self._variables
 
 

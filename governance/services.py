@@ -38,8 +38,15 @@ from governance.choices import (
     OutcomeStatus,
 )
 from governance.decision_store import DecisionRows, StalePolicy, decision_rows_write
-from governance.exceptions import Conflict, PermissionDenied, Unauthenticated, ValidationFailed
+from governance.exceptions import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+    ValidationFailed,
+)
 from governance.identity import IdentityError, email_canonical
+from governance.metrics import decision_counted
 from governance.models import (
     ActionType,
     AgentRuntime,
@@ -305,6 +312,55 @@ def profile_grant_remove(grant: ProfileGrant, *, actor: Any) -> None:
     config_object_delete(grant, actor=actor, audit_target=grant.profile)
 
 
+ConditionOwner = ActionType | PermissionProfile
+REASON_MAX = 1000
+
+
+def condition_promote(owner: ConditionOwner, *, name: str, actor: Any, reason: str) -> dict:
+    """Make a condition in shadow mode bind (`mode: enforce`), with the reason for it.
+
+    The condition is checked again as it stands today, through the owner's own validation:
+    an expression that no longer compiles, or an `auto_execute` condition on an
+    irreversible, high or critical action type, is refused and nothing changes. Recorded
+    as a configuration change (before and after, the reason); the policy revision moves on."""
+    return _condition_change(owner, name=name, actor=actor, reason=reason, change="promote")
+
+
+def condition_delete(owner: ConditionOwner, *, name: str, actor: Any, reason: str) -> dict:
+    """Remove a condition (in shadow mode or not) from its action type or profile, with the
+    reason for it; audited with before and after, and the policy revision moves on."""
+    return _condition_change(owner, name=name, actor=actor, reason=reason, change="delete")
+
+
+def _condition_change(
+    owner: ConditionOwner, *, name: str, actor: Any, reason: str, change: str
+) -> dict:
+    require_policy_admin(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            "Say why: a reason is required.", extra={"fields": {"reason": ["Required."]}}
+        )
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed(f"Keep the reason under {REASON_MAX} characters.")
+    with transaction.atomic():
+        # Under the owner's row lock, so two admins acting at once see each other's change.
+        owner = type(owner).objects.select_for_update().get(pk=owner.pk)
+        conditions = list(owner.conditions or [])
+        found = next((c for c in conditions if c.get("name") == name), None)
+        if found is None:
+            raise NotFound(f"{owner} has no condition '{name}'.")
+        if change == "promote":
+            if found.get("mode", "enforce") != "shadow":
+                raise Conflict(f"Condition '{name}' is already enforced.")
+            conditions = [{**c, "mode": "enforce"} if c is found else c for c in conditions]
+        else:
+            conditions = [c for c in conditions if c is not found]
+        detail = {"reason": reason, "condition": name, "change": f"condition_{change}"}
+        config_object_save(owner, actor=actor, fields={"conditions": conditions}, detail=detail)
+    return found
+
+
 def runtime_create(
     *, actor: Any, name: str, profiles: Iterable[PermissionProfile] = (), description: str = ""
 ) -> tuple[AgentRuntime, str]:
@@ -533,6 +589,7 @@ def decision_create(
         rows = _decision_rows(cache, runtime, request, now)
         try:
             if decision_rows_write(rows, token=cache.token):
+                decision_counted(rows.decision.outcome, rows.decision.reason)
                 return rows.decision, True
         except StalePolicy:
             cache = policy_cache_refresh(cache)

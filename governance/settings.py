@@ -80,6 +80,48 @@ AUDIT_WITNESS_PATH = env.str(
 )
 # Verification fails when an event is still not sealed this long after it was written.
 AUDIT_MAX_UNSEALED_MINUTES = env.int("AUDIT_MAX_UNSEALED_MINUTES", default=60)
+
+
+def _role_map(name: str) -> dict[str, list[str]]:
+    """`provider-group=Console group,...` as {provider group: [console groups]}: one provider
+    group may grant several console groups; a malformed entry fails at start."""
+    mapping: dict[str, list[str]] = {}
+    for entry in env.str(name, default="").split(","):
+        if not entry.strip():
+            continue
+        source, equals, target = entry.partition("=")
+        if not equals or not source.strip() or not target.strip():
+            raise ImproperlyConfigured(
+                f"{name}: {entry.strip()!r} is not provider-group=Console group."
+            )
+        mapping.setdefault(source.strip(), []).append(target.strip())
+    return mapping
+
+
+def _networks(name: str, default: str) -> list[str]:
+    """Comma-separated addresses or networks (CIDR); a typo fails at start, not at a scrape."""
+    import ipaddress
+
+    values = [v.strip() for v in env.str(name, default=default).split(",") if v.strip()]
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError as error:
+            raise ImproperlyConfigured(
+                f"{name}: {value!r} is not an address or network."
+            ) from error
+    return values
+
+
+# GET /metrics (Prometheus; governance/metrics.py): off unless a token or networks are set.
+# The token is a secret from the environment, compared in constant time. The demo (DEBUG)
+# lets localhost scrape without one.
+METRICS = {
+    "TOKEN": env.str("METRICS_TOKEN", default=""),
+    "ALLOWED_NETWORKS": _networks(
+        "METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128" if DEBUG else ""
+    ),
+}
 # The retention purge connects as a member of the agc_audit_purger database role (README,
 # "Database roles"); empty: the purge runs on the application's own connection, which
 # works only where that role may purge (a superuser, as in tests).
@@ -151,6 +193,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "governance.context_processors.navigation",
+                "governance.context_processors.single_sign_on",
             ],
         },
     },
@@ -205,10 +248,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# The lockout check runs before any password is compared (django-axes).
+# The lockout check runs before any password is compared (django-axes). The password
+# backend refuses everyone but superusers when LOCAL_PASSWORDS is off; the OpenID Connect
+# backend only answers the sign-in callback (governance/oidc.py).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "governance.oidc.LocalPasswordBackend",
+    "governance.oidc.ConsoleOIDCBackend",
 ]
 # Messages wait in the session, never in a cookie: one of them shows a new webhook
 # secret once (the admin), and a cookie travels on every request after it.
@@ -339,6 +385,35 @@ AXES_CLIENT_IP_CALLABLE = "governance.middleware.client_address"
 # Behind N reverse proxies that append to X-Forwarded-For, the client is the N-th address
 # from the right; 0 (the default) uses the connection's own address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Single sign-on (OpenID Connect, mozilla-django-oidc; see governance/oidc.py and the
+# README's "Single sign-on"). Off unless OIDC_ISSUER is set. Endpoints are discovered from
+# the issuer's /.well-known/openid-configuration at the first sign-in (never at import), or
+# set one by one. Authorization code flow with PKCE (S256), state and nonce; the ID token's
+# RS256 signature (the provider's JWKS), issuer, audience and expiry are verified.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").rstrip("/")
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="single sign-on")
+OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_SIGN_ALGO", default="RS256")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_USERINFO_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_JWKS_URI", default="")
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_ROLE_MAP = _role_map("OIDC_ROLE_MAP")
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT_SECONDS", default=10.0)
+OIDC_CALLBACK_CLASS = "governance.oidc.CallbackView"
+OIDC_AUTHENTICATE_CLASS = "governance.oidc.AuthenticateView"
+LOGIN_REDIRECT_URL_FAILURE = "login"
+if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    raise ImproperlyConfigured("OIDC_ISSUER is set: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET too.")
+# Off: only superusers may sign in with a password (break-glass); everyone else signs in
+# through the provider. Applies to the console's sign-in page and the admin's.
+LOCAL_PASSWORDS = env_bool("LOCAL_PASSWORDS", True)
 
 # Request bodies: the decision API refuses anything larger with a 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)

@@ -53,14 +53,17 @@ class AuditedAxesHandler(AxesDatabaseHandler):
             event_type=EventType.LOGIN_SUCCEEDED,
             actor=user,
             outcome="allow",
-            detail=_request_detail(request),
+            # How: the password form, or the provider (governance/oidc.py says so).
+            detail={"method": "password", **_request_detail(request), **_sign_in_detail(request)},
         )
 
     def user_logged_out(self, sender, request, user, **kwargs):
         super().user_logged_out(sender, request, user, **kwargs)
         if user is not None:
             audit_event_record(
-                event_type=EventType.LOGGED_OUT, actor=user, detail=_request_detail(request)
+                event_type=EventType.LOGGED_OUT,
+                actor=user,
+                detail={**_request_detail(request), **_session_method(request)},
             )
 
 
@@ -109,6 +112,15 @@ def login_refusal_record(*, request, username: str) -> None:
 
 def _request_detail(request) -> dict:
     return {"remote_addr": client_address(request), "path": request.path[:300]}
+
+
+def _sign_in_detail(request) -> dict:
+    return dict(getattr(request, "sign_in_detail", None) or {})
+
+
+def _session_method(request) -> dict:
+    session = getattr(request, "session", None)
+    return {"method": session.get("sign_in_method", "password")} if session is not None else {}
 
 
 def _person(username: str):

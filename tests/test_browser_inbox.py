@@ -31,11 +31,11 @@ def test_approver_edits_params_and_approves_and_the_agent_sees_them(
     expect(page.get_by_test_id("time-left")).to_contain_text("left")
     params = page.get_by_label("Params (JSON; edit to approve different params)")
     params.fill("{not json")
-    page.get_by_role("button", name="Approve").click()
+    page.get_by_role("button", name="Approve", exact=True).click()
     expect(page.get_by_test_id("params-error")).to_contain_text("Not valid JSON")
     edited = {"to": "buyer@customer.example", "body": "standard pricing"}
     page.get_by_label("Params (JSON; edit to approve different params)").fill(json.dumps(edited))
-    page.get_by_role("button", name="Approve").click()
+    page.get_by_role("button", name="Approve", exact=True).click()
     expect(page.get_by_test_id("vote-panel")).to_contain_text("approved")
     expect(page.get_by_test_id("approved-params")).to_contain_text("standard pricing")
     agent_view = runtime_client.get(f"/api/v1/decisions/{created['decision_id']}").json()
@@ -51,7 +51,7 @@ def test_the_requester_cannot_approve_their_own_request(page, sign_in, requester
     expect(page.get_by_test_id("vote-refusal")).to_have_text(
         "You cannot decide a request made on your own behalf."
     )
-    expect(page.get_by_role("button", name="Approve")).to_have_count(0)
+    expect(page.get_by_role("button", name="Approve", exact=True)).to_have_count(0)
 
 
 def test_rejecting_without_a_reason_is_explained(page, sign_in, approver, decide):
@@ -60,6 +60,8 @@ def test_rejecting_without_a_reason_is_explained(page, sign_in, approver, decide
     page.goto(f"/approvals/{created['approval_id']}/")
     page.get_by_role("button", name="Reject").click()
     expect(page.get_by_text("Give a reason for the rejection.")).to_be_visible()
-    page.get_by_label("Comment (required to reject)").fill("Wrong opportunity")
+    page.get_by_label("Comment (required to reject; at most 2,000 characters)").fill(
+        "Wrong opportunity"
+    )
     page.get_by_role("button", name="Reject").click()
     expect(page.get_by_test_id("vote-panel")).to_contain_text("rejected")

@@ -17,10 +17,12 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+
 from governance import engine
 from governance.exceptions import ValidationFailed
 from governance.models import ActionType, Decision, PermissionProfile, ProfileGrant
-from governance.selectors import Person, people_by_key, policy_snapshot_build
+from governance.selectors import Person, _compiled, people_by_key, policy_snapshot_build
 
 CHANGE_KINDS = {
     "allowlist_add": "Move an action type onto the auto-execute allow-list",
@@ -28,7 +30,10 @@ CHANGE_KINDS = {
     "grant_add": "Add a grant to a profile",
     "grant_remove": "Remove a grant from a profile",
     "profile_action_remove": "Stop a profile from allowing an action type",
+    "condition_set": "Add or change a condition",
+    "condition_remove": "Remove a condition",
 }
+CONDITION_KINDS = ("condition_set", "condition_remove")
 EXAMPLES = 5
 
 
@@ -40,8 +45,22 @@ class Change:
     connector: str = ""
     resources: tuple[str, ...] = ()
     access: str = "read"
+    # Condition changes: on the action type `action` if named, else on the profile; the
+    # condition as stored (name, when, effect, mode, message), or only its name to remove.
+    condition: dict = field(default_factory=dict)
+
+    @property
+    def owner_kind(self) -> str:
+        return "action_type" if self.action else "profile"
 
     def describe(self) -> str:
+        if self.kind in CONDITION_KINDS:
+            owner = f"action type {self.action}" if self.action else f"profile {self.profile}"
+            name = self.condition.get("name", "")
+            if self.kind == "condition_remove":
+                return f"{CHANGE_KINDS[self.kind]}: '{name}' from {owner}"
+            when, effect = self.condition.get("when", ""), self.condition.get("effect", "")
+            return f"{CHANGE_KINDS[self.kind]}: '{name}' ({when} -> {effect}) on {owner}"
         if self.kind.startswith("allowlist"):
             return f"{CHANGE_KINDS[self.kind]}: {self.action}"
         if self.kind == "profile_action_remove":
@@ -59,10 +78,11 @@ class Change:
             connector=data.get("connector", ""),
             resources=tuple(data.get("resources") or ()),
             access=data.get("access") or "read",
+            condition=dict(data.get("condition") or {}),
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "kind": self.kind,
             "action": self.action,
             "profile": self.profile,
@@ -70,6 +90,9 @@ class Change:
             "resources": list(self.resources),
             "access": self.access,
         }
+        if self.condition:  # condition changes only: the others' records stay as they were
+            data["condition"] = dict(self.condition)
+        return data
 
 
 def change_parse(data: dict[str, Any]) -> Change:
@@ -88,12 +111,30 @@ def change_parse(data: dict[str, Any]) -> Change:
         connector=(data.get("connector") or "").strip(),
         resources=tuple(resources),
         access=data.get("access") or "read",
+        condition=_condition_data(data) if kind in CONDITION_KINDS else {},
     )
     _check(change)
     return change
 
 
+CONDITION_FORM_KEYS = ("name", "when", "effect", "mode", "message")
+
+
+def _condition_data(data: dict[str, Any]) -> dict[str, str]:
+    """The condition of a change: a mapping under `condition` (the API, a recommendation)
+    or the form's fields `condition_name`, `when`, `effect`, `mode`, `message`."""
+    given = data.get("condition")
+    if isinstance(given, dict):
+        return dict(given)
+    form = {"name": data.get("condition_name", "")}
+    form.update({key: data.get(key, "") for key in CONDITION_FORM_KEYS[1:]})
+    return {key: (value or "").strip() for key, value in form.items() if value}
+
+
 def _check(change: Change) -> None:
+    if change.kind in CONDITION_KINDS:
+        _check_condition(change)
+        return
     if change.kind.startswith("allowlist"):
         action = ActionType.objects.filter(key=change.action).first()
         if action is None:
@@ -125,6 +166,49 @@ def _check(change: Change) -> None:
         raise ValidationFailed(f"Profile '{change.profile}' has no such grant to remove.")
 
 
+def _condition_owner(change: Change) -> ActionType | PermissionProfile:
+    if change.action:
+        owner = ActionType.objects.filter(key=change.action).first()
+        missing, field_name = f"There is no action type '{change.action}'.", "action"
+    else:
+        owner = PermissionProfile.objects.filter(slug=change.profile).first()
+        missing, field_name = f"There is no profile '{change.profile}'.", "profile"
+    if owner is None:
+        raise ValidationFailed(missing, extra={"fields": {field_name: ["Unknown."]}})
+    return owner
+
+
+def conditions_after(stored: list, change: Change) -> list[dict]:
+    """The owner's conditions with the change made: a condition of the same name replaced
+    in place (or added at the end), or removed."""
+    name = change.condition.get("name")
+    kept = [c for c in stored or () if c.get("name") != name]
+    if change.kind == "condition_remove":
+        return kept
+    if any(c.get("name") == name for c in stored or ()):
+        return [change.condition if c.get("name") == name else c for c in stored]
+    return [*kept, change.condition]
+
+
+def _check_condition(change: Change) -> None:
+    """The owner exists and its conditions, once changed, would be saved by it (they
+    compile; no auto_execute on an irreversible or high-impact action type)."""
+    owner = _condition_owner(change)
+    name = change.condition.get("name")
+    if not name:
+        raise ValidationFailed("Name the condition.", extra={"fields": {"name": ["Required."]}})
+    if change.kind == "condition_remove" and not any(
+        c.get("name") == name for c in owner.conditions or ()
+    ):
+        raise ValidationFailed(f"{owner} has no condition '{name}' to remove.")
+    owner.conditions = conditions_after(owner.conditions, change)
+    try:
+        owner.clean()
+    except DjangoValidationError as error:
+        messages = error.message_dict.get("conditions") or error.messages
+        raise ValidationFailed(messages[0], extra={"fields": {"when": messages}}) from error
+
+
 def _risk(action: ActionType) -> str:
     return "irreversible" if not action.reversible else f"{action.impact} impact"
 
@@ -140,6 +224,8 @@ def _grant(change: Change) -> ProfileGrant | None:
 
 def snapshot_with(snapshot: engine.PolicySnapshot, change: Change) -> engine.PolicySnapshot:
     """The frozen snapshot with the change applied (nothing is written anywhere)."""
+    if change.kind in CONDITION_KINDS:
+        return _snapshot_with_condition(snapshot, change)
     if change.kind.startswith("allowlist"):
         actions = dict(snapshot.action_types)
         actions[change.action] = replace(
@@ -159,6 +245,28 @@ def snapshot_with(snapshot: engine.PolicySnapshot, change: Change) -> engine.Pol
         else:
             profile = replace(profile, grants=tuple(g for g in profile.grants if g != grant))
     profiles[change.profile] = profile
+    return replace(snapshot, profiles=MappingProxyType(profiles))
+
+
+def _snapshot_with_condition(
+    snapshot: engine.PolicySnapshot, change: Change
+) -> engine.PolicySnapshot:
+    """The snapshot with one owner's conditions changed, compiled as the snapshot's are."""
+    if change.action:
+        actions = dict(snapshot.action_types)
+        action = actions.get(change.action)
+        if action is None:  # an action type the snapshot does not know: nothing to change
+            return snapshot
+        stored = [c.condition.as_dict() for c in action.conditions]
+        compiled = _compiled(conditions_after(stored, change))
+        actions[change.action] = replace(action, conditions=compiled)
+        return replace(snapshot, action_types=MappingProxyType(actions))
+    profiles = dict(snapshot.profiles)
+    profile = profiles[change.profile]
+    stored = [c.condition.as_dict() for c in profile.conditions]
+    profiles[change.profile] = replace(
+        profile, conditions=_compiled(conditions_after(stored, change))
+    )
     return replace(snapshot, profiles=MappingProxyType(profiles))
 
 
@@ -214,10 +322,11 @@ def _has_conditions(snapshot: engine.PolicySnapshot) -> bool:
 
 
 def scope_of(change: Change) -> dict[str, str]:
-    """The decisions a change can affect: an allow-list change only those of its action type
-    (the engine looks action types up by exact key), a profile change only those naming the
-    profile. Every other decision gets the same verdict under both policies."""
-    if change.kind.startswith("allowlist"):
+    """The decisions a change can affect: an allow-list change or an action type's condition
+    only those of its action type (the engine looks action types up by exact key), a profile
+    change only those naming the profile. Every other decision gets the same verdict under
+    both policies."""
+    if change.kind.startswith("allowlist") or (change.kind in CONDITION_KINDS and change.action):
         return {"action": change.action}
     return {"profile_slug": change.profile}
 

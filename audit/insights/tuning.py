@@ -25,7 +25,7 @@ from django.utils import timezone
 from audit.choices import Category, EventType, RecommendationKind, RecommendationStatus
 from audit.insights.dashboard import Window, decision_times
 from audit.insights.links import audit_log_url
-from audit.insights.simulator import Change, change_parse
+from audit.insights.simulator import CONDITION_KINDS, Change, change_parse, conditions_after
 from audit.models import DecisionRollup, Recommendation
 from audit.services import audit_event_record
 from governance.exceptions import Conflict, PermissionDenied, ValidationFailed
@@ -359,6 +359,15 @@ def _close(
 
 def change_apply(change: Change, *, actor) -> None:
     """Apply a (recommended or hand-made) change through the configuration services."""
+    if change.kind in CONDITION_KINDS:
+        if change.action:
+            owner = ActionType.objects.get(key=change.action)
+            update = action_type_update
+        else:
+            owner = PermissionProfile.objects.get(slug=change.profile)
+            update = profile_update
+        update(owner, actor=actor, conditions=conditions_after(owner.conditions, change))
+        return
     if change.kind in ("allowlist_add", "allowlist_remove"):
         action_type_update(
             ActionType.objects.get(key=change.action),

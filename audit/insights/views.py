@@ -44,8 +44,10 @@ from audit.models import QuarterlySignOff, Recommendation
 from audit.selectors import spreadsheet_safe
 from catalog.permissions import can_view_intake
 from governance import permissions
+from governance.conditions import Effect
 from governance.exceptions import ApplicationError
 from governance.models import ActionType, PermissionProfile
+from governance.shadow import shadow_counts_all
 from governance.views import role_required
 
 CHART_ORDER = [
@@ -183,6 +185,7 @@ def tuning_view(request):
             "kinds": CHANGE_KINDS,
             "profiles": PermissionProfile.objects.values_list("slug", flat=True),
             "actions": ActionType.objects.values_list("key", flat=True),
+            "shadow": shadow_counts_all(days=tuning_settings()["window_days"]),
         },
     )
 
@@ -273,6 +276,7 @@ def simulate_view(request):
     data = request.POST if request.method == "POST" else request.GET
     context = {
         "kinds": CHANGE_KINDS,
+        "effects": [e.value for e in Effect],
         "form": data,
         "profiles": PermissionProfile.objects.values_list("slug", flat=True),
         "actions": ActionType.objects.values_list("key", flat=True),

@@ -29,6 +29,7 @@ from governance.api.decision_input import decision_request_parse
 from governance.api.parsers import JSONRejected, json_loads_strict
 from governance.engine import Reason
 from governance.exceptions import ApplicationError, Unauthenticated, UnsupportedMediaType
+from governance.metrics import decision_api_timed
 from governance.models import AgentRuntime, Decision
 from governance.ratelimit import rate_limit_hit, rate_limit_key, rate_limited_response
 from governance.selectors import PolicyCache, RuntimeEntry, policy_cache_get
@@ -53,15 +54,18 @@ def last_used_forget() -> None:
 
 def decision_create_serve(request: HttpRequest) -> HttpResponse:
     """Answer one POST /api/v1/decisions (see the module docstring)."""
+    started = time.perf_counter()
     try:
-        return _serve(request)
+        response = _serve(request)
     except ApplicationError as error:
-        return _json(
+        response = _json(
             {"code": error.code, "detail": error.message, **error.extra}, error.status_code
         )
     except Exception:
         logger.exception("Unexpected error while deciding")
-        return _json(INTERNAL_ERROR, 503)
+        response = _json(INTERNAL_ERROR, 503)
+    decision_api_timed(response.status_code, time.perf_counter() - started)
+    return response
 
 
 def _serve(request: HttpRequest) -> HttpResponse:

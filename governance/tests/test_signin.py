@@ -161,7 +161,12 @@ def test_sign_in_and_sign_out_are_audited_as_the_person(people, clock):
     (signed_out,) = events(EventType.LOGGED_OUT)
     assert signed_in.actor == signed_out.actor == "user:gina@corp.example"
     assert signed_in.actor_user.username == "gina"
-    assert signed_in.detail == {"remote_addr": "127.0.0.1", "path": "/accounts/login/"}
+    assert signed_in.detail == {
+        "method": "password",
+        "remote_addr": "127.0.0.1",
+        "path": "/accounts/login/",
+    }
+    assert signed_out.detail["method"] == "password"
 
 
 def test_a_failure_for_an_unknown_username_is_audited_about_nobody(db, clock):

@@ -32,3 +32,17 @@ document.addEventListener("click", function (event) {
   var target = event.target.closest && event.target.closest("[data-action=print]");
   if (target) window.print();
 });
+// A live count under text boxes marked data-max-chars (the reject reason): the limit is
+// checked by the server; the count only says it before sending. The panel is swapped by
+// htmx, hence one listener on the document.
+document.addEventListener("input", function (event) {
+  var box = event.target;
+  if (!box.matches || !box.matches("textarea[data-max-chars]")) return;
+  var counter = document.getElementById(box.id + "-count");
+  if (!counter) return;
+  var max = parseInt(box.getAttribute("data-max-chars"), 10);
+  var length = box.value.length;
+  counter.textContent = length.toLocaleString("en") + " of " + max.toLocaleString("en") +
+    " characters" + (length > max ? ": too long, shorten it before sending" : "");
+  counter.classList.toggle("error", length > max);
+});
