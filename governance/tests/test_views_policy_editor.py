@@ -687,3 +687,13 @@ def test_the_test_box_takes_data_sources_too(admin, policy):
     page = response.content.decode()
     assert "Matched</strong>: a person decides (condition_requires_approval)" in page
     assert "In shadow mode it is only recorded." in page
+
+
+def test_a_shadow_condition_links_to_its_shadow_page_from_the_detail_page(client, auditor, refund):
+    refund.conditions = [{**DENY_BIG, "mode": "shadow"}]
+    refund.save()
+    client.force_login(auditor)
+    page = client.get(refund.get_absolute_url()).content.decode()
+    url = f"/audit/tuning/conditions/action-type/billing.refund/{DENY_BIG['name']}/"
+    assert url in page
+    assert client.get(url).status_code == 200
