@@ -80,6 +80,10 @@ OUTCOMES = [
 ]
 
 
+class UUIDInFilter(django_filters.BaseInFilter, django_filters.UUIDFilter):
+    """Several UUIDs, separated by commas."""
+
+
 class AuditEventFilterSet(django_filters.FilterSet):
     after = django_filters.IsoDateTimeFilter(
         field_name="timestamp", lookup_expr="gte", label="From", widget=DATETIME_INPUT
@@ -92,6 +96,8 @@ class AuditEventFilterSet(django_filters.FilterSet):
     runtime = django_filters.CharFilter(method="filter_runtime", label="Runtime")
     on_behalf_of = django_filters.CharFilter(method="filter_on_behalf_of", label="On behalf of")
     action = django_filters.CharFilter(label="Action type")
+    # Exactly these decisions (the policy editor's preview links to the ones it would change).
+    decision = UUIDInFilter(field_name="decision_id", label="Decision ids")
     outcome = django_filters.MultipleChoiceFilter(choices=OUTCOMES)
     approval = django_filters.ChoiceFilter(
         choices=APPROVAL_KINDS, method="filter_approval", label="Approval"
@@ -142,6 +148,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
             "runtime",
             "on_behalf_of",
             "action",
+            "decision",
             "outcome",
             "approval",
             "approver",

@@ -57,20 +57,51 @@ def _compiled(stored: list) -> tuple[CompiledCondition, ...]:
     return tuple(compiled)
 
 
+def action_type_policy_build(at: ActionType) -> ActionTypePolicy:
+    """The engine's view of one action type (saved, or proposed in the console's editor)."""
+    return ActionTypePolicy(
+        key=at.key,
+        impact=at.impact,
+        reversible=at.reversible,
+        auto_execute=at.auto_execute,
+        approver_group=at.approver_group.name if at.approver_group else None,
+        approvals_needed=at.effective_approvals_needed,
+        approval_ttl_minutes=at.approval_ttl_minutes,
+        conditions=_compiled(at.conditions),
+    )
+
+
 def _action_types() -> dict[str, ActionTypePolicy]:
     return {
-        at.key: ActionTypePolicy(
-            key=at.key,
-            impact=at.impact,
-            reversible=at.reversible,
-            auto_execute=at.auto_execute,
-            approver_group=at.approver_group.name if at.approver_group else None,
-            approvals_needed=at.effective_approvals_needed,
-            approval_ttl_minutes=at.approval_ttl_minutes,
-            conditions=_compiled(at.conditions),
-        )
+        at.key: action_type_policy_build(at)
         for at in ActionType.objects.select_related("approver_group")
     }
+
+
+def profile_policy_build(
+    profile: PermissionProfile,
+    *,
+    launcher_users: Iterable[User],
+    launcher_groups: Iterable[Group],
+    plugins: Iterable[CatalogItem],
+    grants: Iterable[tuple[str, Iterable[str], str]],
+) -> ProfilePolicy:
+    """The engine's view of one profile; its related rows are given, so a profile proposed
+    in the console's editor (not saved) is built the same way as a saved one. `grants` are
+    (connector slug, resource patterns, access)."""
+    return ProfilePolicy(
+        slug=profile.slug,
+        status=profile.status,
+        revision=profile.revision,
+        expires_at=profile.expires_at,
+        launcher_users=frozenset(u.pk for u in launcher_users if u.is_active),
+        launcher_groups=frozenset(g.name for g in launcher_groups),
+        action_types=tuple(profile.action_types),
+        always_ask=tuple(profile.always_ask),
+        plugins=frozenset(item.slug for item in plugins),
+        grants=tuple(GrantPolicy(c, tuple(r), a) for c, r, a in grants),
+        conditions=_compiled(profile.conditions),
+    )
 
 
 def _profiles() -> dict[str, ProfilePolicy]:
@@ -78,20 +109,12 @@ def _profiles() -> dict[str, ProfilePolicy]:
         "launcher_groups", "launcher_users", "plugins", "grants__connector"
     )
     return {
-        p.slug: ProfilePolicy(
-            slug=p.slug,
-            status=p.status,
-            revision=p.revision,
-            expires_at=p.expires_at,
-            launcher_users=frozenset(u.pk for u in p.launcher_users.all() if u.is_active),
-            launcher_groups=frozenset(g.name for g in p.launcher_groups.all()),
-            action_types=tuple(p.action_types),
-            always_ask=tuple(p.always_ask),
-            plugins=frozenset(item.slug for item in p.plugins.all()),
-            grants=tuple(
-                GrantPolicy(g.connector.slug, tuple(g.resources), g.access) for g in p.grants.all()
-            ),
-            conditions=_compiled(p.conditions),
+        p.slug: profile_policy_build(
+            p,
+            launcher_users=p.launcher_users.all(),
+            launcher_groups=p.launcher_groups.all(),
+            plugins=p.plugins.all(),
+            grants=[(g.connector.slug, g.resources, g.access) for g in p.grants.all()],
         )
         for p in profiles
     }

@@ -163,7 +163,14 @@ def profile_list(request):
     filterset = ProfileFilterSet(request.GET, queryset=queryset)
     page, status = filtered_page(request, filterset)
     return render(
-        request, "governance/profile_list.html", {"filter": filterset, "page": page}, status=status
+        request,
+        "governance/profile_list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "can_edit": permissions.can_manage_policy(request.user),
+        },
+        status=status,
     )
 
 
@@ -188,7 +195,12 @@ def profile_detail(request, slug):
     return render(
         request,
         "governance/profile_detail.html",
-        {"profile": profile, "unusable": unusable, "recent": recent},
+        {
+            "profile": profile,
+            "unusable": unusable,
+            "recent": recent,
+            "can_edit": permissions.can_manage_policy(request.user),
+        },
     )
 
 
@@ -201,7 +213,11 @@ def action_type_list(request):
     return render(
         request,
         "governance/action_type_list.html",
-        {"filter": filterset, "page": page},
+        {
+            "filter": filterset,
+            "page": page,
+            "can_edit": permissions.can_manage_policy(request.user),
+        },
         status=status,
     )
 
@@ -223,7 +239,12 @@ def action_type_detail(request, pk):
     return render(
         request,
         "governance/action_type_detail.html",
-        {"action_type": action_type, "stats": stats, "profiles": profiles},
+        {
+            "action_type": action_type,
+            "stats": stats,
+            "profiles": profiles,
+            "can_edit": permissions.can_manage_policy(request.user),
+        },
     )
 
 

@@ -414,9 +414,35 @@ def simulate(
     started = time.perf_counter()
     current, _ = policy_snapshot_build()
     changed = snapshot_with(current, change)
-    decisions = Decision.objects.filter(created_at__gte=start, created_at__lt=end)
-    if scoped:
-        decisions = decisions.filter(**scope_of(change))
+    result = replay(
+        current,
+        changed,
+        start=start,
+        end=end,
+        scope=scope_of(change) if scoped else {},
+        limit=limit,
+        change=change,
+    )
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def replay(
+    current: engine.PolicySnapshot,
+    changed: engine.PolicySnapshot,
+    *,
+    start: datetime,
+    end: datetime,
+    scope: dict[str, str],
+    limit: int | None = None,
+    change: Change | None = None,
+    examples: int = EXAMPLES,
+) -> Simulation:
+    """Replay the decisions proposed in [start, end) and matching `scope` (field lookups on
+    Decision) under both snapshots; keep up to `examples` decision ids per transition. The
+    console's policy editor passes the snapshot with its proposed profile or action type."""
+    started = time.perf_counter()
+    decisions = Decision.objects.filter(created_at__gte=start, created_at__lt=end, **scope)
     result = Simulation(change, in_scope=decisions.count())
     limit = max(1, limit if limit is not None else _simulation_max())
     if result.in_scope > limit:
@@ -455,7 +481,7 @@ def simulate(
         result.replayed += 1
         result.outcomes[(before, after)] += 1
         result.reasons[(before, after)][verdict.reason.value] += 1
-        if len(result.examples[(before, after)]) < EXAMPLES:
+        if len(result.examples[(before, after)]) < examples:
             result.examples[(before, after)].append(str(pk))
         if before != after:
             result.changed += 1

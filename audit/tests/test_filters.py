@@ -96,3 +96,16 @@ def test_request_id(log):
     assert set(filtered(q=event.request_id).values_list("request_id", flat=True)) == {
         event.request_id
     }
+
+
+def test_decision_ids(log):
+    first, second, *_ = (
+        AuditEvent.objects.filter(decision__isnull=False)
+        .values_list("decision_id", flat=True)
+        .distinct()
+    )
+    found = filtered(decision=f"{first},{second}")
+    assert found.exists()
+    assert {e.decision_id for e in found} == {first, second}
+    form = AuditEventFilterSet({"decision": "not-a-uuid"}, queryset=AuditEvent.objects.all())
+    assert not form.is_valid()
