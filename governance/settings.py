@@ -408,7 +408,10 @@ SPECTACULAR_SETTINGS = {
 # first run needs nothing else; production sets CELERY_BROKER_URL=redis://...
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
-CELERY_TASK_EAGER_PROPAGATES = False
+# Inline tasks swallow their exceptions in production-like runs (a failing notification
+# must not fail the request that queued it); the tests turn this on so a broken task
+# fails its test.
+CELERY_TASK_EAGER_PROPAGATES = env_bool("CELERY_TASK_EAGER_PROPAGATES", False)
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
 CELERY_RESULT_BACKEND = None
