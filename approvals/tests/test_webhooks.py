@@ -212,6 +212,9 @@ def test_a_callback_that_is_not_http_is_refused(governance_admin, policy):
         "/api/v1/runtimes/sales-agent/callback", {"url": "file:///etc/passwd"}, format="json"
     )
     assert response.status_code == 400
+    policy.runtime.refresh_from_db()
+    assert (policy.runtime.callback_url, policy.runtime.callback_secret) == ("", "")
+    assert not AuditEvent.objects.filter(object_repr__contains="sales-agent").exists()
 
 
 def test_webhook_delivery_page_is_for_admins_and_auditors(
