@@ -62,8 +62,8 @@ format: install-dev
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
 
-## mutation: mutation testing (mutmut) of the decision engine against its tests; prints
-## the score (killed / all mutants). See tests/MUTATION.md for the survivors.
+## mutation: mutation testing (mutmut) of the decision engine and the identity rules against
+## their tests (about 3 minutes); prints the score per module. tests/MUTATION.md: survivors.
 mutation: install-dev
 	rm -rf mutants
 	$(BIN)/mutmut run
