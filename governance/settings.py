@@ -489,9 +489,14 @@ SPECTACULAR_SETTINGS = {
 # first run needs nothing else; production sets CELERY_BROKER_URL=redis://...
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
-CELERY_TASK_EAGER_PROPAGATES = False
+# Inline tasks swallow their exceptions in production-like runs (a failing notification
+# must not fail the request that queued it); the tests turn this on so a broken task
+# fails its test.
+CELERY_TASK_EAGER_PROPAGATES = env_bool("CELERY_TASK_EAGER_PROPAGATES", False)
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
+# The queue tasks go to (and a worker reads with `-Q`); the real-worker test uses its own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

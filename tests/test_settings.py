@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,14 +73,19 @@ def test_a_bad_boolean_is_refused():
 
 
 @pytest.mark.django_db
-def test_sqlite_runs_in_wal_mode():
-    if connection.vendor != "sqlite":
-        pytest.skip("the SQLite default only")
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA journal_mode")
-        mode = cursor.fetchone()[0]
-    # The test database lives in memory, where SQLite reports "memory"; a file gets WAL.
-    assert mode in ("wal", "memory")
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    """The SQLite file the console opens is in WAL mode (readers never block the writer).
+    The test database lives in memory, where SQLite cannot use WAL, so a real file is
+    opened with the project's settings in a fresh process."""
+    database = tmp_path / "console.sqlite3"
+    code = (
+        "from django.db import connection; c = connection.cursor(); "
+        "c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])"
+    )
+    result = manage("shell", "-c", code, DEBUG="1", DATABASE_URL=f"sqlite:///{database}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "wal"
+    assert database.exists()
 
 
 def test_a_rate_limit_that_is_not_a_rate_is_refused_at_start_up():

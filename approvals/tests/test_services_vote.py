@@ -8,6 +8,7 @@ from audit.models import AuditEvent
 from governance.exceptions import Conflict, PermissionDenied, ValidationFailed
 from governance.models import Decision
 from governance.services import params_digest
+from governance.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +54,7 @@ def test_edited_params_are_what_the_agent_gets_with_their_digest(pending, approv
 def test_rejection_needs_a_reason(pending, approver):
     with pytest.raises(ValidationFailed):
         approval_vote_cast(pending.pk, voter=approver, verdict="reject", comment="  ")
+    assert_nothing_changed(pending)
 
 
 def test_rejection_resolves_the_decision_as_rejected(pending, approver):
@@ -68,12 +70,14 @@ def test_nobody_approves_a_request_made_on_their_own_behalf(pending, requester, 
     with pytest.raises(PermissionDenied, match="own behalf") as error:
         approval_vote_cast(pending.pk, voter=requester, verdict="approve")
     assert error.value.code == "own_request"
+    assert_nothing_changed(pending)
 
 
 def test_only_members_of_the_routed_group_vote(pending, auditor):
     with pytest.raises(PermissionDenied) as error:
         approval_vote_cast(pending.pk, voter=auditor, verdict="approve")
     assert error.value.code == "not_in_group"
+    assert_nothing_changed(pending)
 
 
 def test_a_resolved_request_takes_no_more_votes(pending, approver, second_approver):
@@ -109,3 +113,37 @@ def test_an_edit_after_the_first_approval_needs_fresh_approvals(
 def test_edited_params_must_be_an_object(pending, approver):
     with pytest.raises(ValidationFailed, match="JSON object"):
         approval_vote_cast(pending.pk, voter=approver, verdict="approve", edited_params=[1])
+
+
+def assert_nothing_changed(approval: ApprovalRequest) -> None:
+    approval.refresh_from_db()
+    assert approval.status == "pending"
+    assert not approval.votes.exists()
+    assert Decision.objects.get(pk=approval.decision_id).status == "pending"
+    assert not AuditEvent.objects.filter(
+        event_type__in=["decision_approved", "decision_rejected", "approval_vote_cast"]
+    ).exists()
+
+
+def test_a_deactivated_approver_cannot_vote_and_nothing_changes(pending, approver):
+    approver.is_active = False
+    approver.save()
+    with pytest.raises(PermissionDenied) as error:
+        approval_vote_cast(pending.pk, voter=approver, verdict="approve")
+    assert error.value.code == "not_in_group"
+    assert_nothing_changed(pending)
+
+
+def test_own_request_is_recognised_by_canonical_address_whatever_the_stored_case(pending, policy):
+    """A decision that names its person only by address (no user id: recorded before the
+    address was linked to a user) is still that person's own request when their stored
+    address differs in case."""
+    Decision.objects.filter(pk=pending.decision_id).update(
+        on_behalf_of="pat@corp.example", on_behalf_of_user=None
+    )
+    pat = UserFactory(username="pat", email="Pat@Corp.Example", groups=[])
+    policy.approvers.user_set.add(pat)
+    with pytest.raises(PermissionDenied) as error:
+        approval_vote_cast(pending.pk, voter=pat, verdict="approve")
+    assert error.value.code == "own_request"
+    assert_nothing_changed(pending)

@@ -1,5 +1,6 @@
 """Tamper evidence: sealing, verification naming what fails, and retention purge."""
 
+from dataclasses import replace
 from datetime import timedelta
 from io import StringIO
 
@@ -124,6 +125,39 @@ def test_a_removed_seal_breaks_the_chain(db, raw_sql):
     assert (problem.kind, problem.seal_id) == ("chain_broken", seals[2].pk)
 
 
+def test_a_removed_seal_relinked_over_is_named_as_an_altered_seal(db, raw_sql):
+    """The previous seal's hash is part of a seal's own hash: an attacker who removes a
+    seal and re-links the next one to the seal before it cannot make the chain verify."""
+    record(15)
+    seals = seal_all()
+    raw_sql("DELETE FROM audit_auditseal WHERE id = %s", [seals[1].pk])
+    raw_sql(
+        "UPDATE audit_auditseal SET previous_hash = %s WHERE id = %s",
+        [seals[0].seal_hash, seals[2].pk],
+    )
+    problem = audit_verify().first_problem
+    assert (problem.kind, problem.seal_id) == ("seal_altered", seals[2].pk)
+
+
+def test_a_seal_hash_covers_the_previous_hash(db):
+    from audit.sealing import SealBody
+
+    record(10)
+    first, second = seal_all()
+    body = SealBody(
+        first_event_id=second.first_event_id,
+        last_event_id=second.last_event_id,
+        event_count=second.event_count,
+        id_ranges=second.id_ranges,
+        events_hash=second.events_hash,
+        previous_hash=second.previous_hash,
+        created_at=second.created_at,
+    )
+    assert body.hash() == second.seal_hash
+    assert replace(body, previous_hash="").hash() != second.seal_hash
+    assert replace(body, previous_hash="0" * 64).hash() != second.seal_hash
+
+
 def test_a_rotated_key_still_verifies_old_events(db, settings):
     record(3)
     seal_all()
@@ -178,14 +212,24 @@ def test_purge_refuses_to_remove_evidence_that_fails_verification(db, raw_sql):
 
 
 def test_seals_are_append_only(db):
+    """The model-level guards (the only ones on SQLite): an existing seal cannot be saved,
+    deleted, updated or deleted in bulk, and nothing about it changes."""
     from audit.models import AppendOnlyError
 
     record(2)
     (seal,) = seal_all()
+    before = list(AuditSeal.objects.values())
     with pytest.raises(AppendOnlyError):
         seal.delete()
     with pytest.raises(AppendOnlyError):
         AuditSeal.objects.update(event_count=1)
+    with pytest.raises(AppendOnlyError):
+        AuditSeal.objects.all().delete()
+    seal.event_count = 1
+    with pytest.raises(AppendOnlyError):
+        seal.save()
+    assert list(AuditSeal.objects.values()) == before
+    assert audit_verify().intact
 
 
 @pytest.mark.postgres

@@ -119,6 +119,7 @@ def test_admin_adds_and_removes_a_grant(governance_admin, policy):
 
 
 def test_grant_on_a_plugin_is_refused(governance_admin, policy):
+    grants, events = list(ProfileGrant.objects.values()), AuditEvent.objects.count()
     response = as_user(governance_admin).post(
         "/api/v1/grants",
         {"profile": "sales", "connector": "outreach", "resources": ["*"], "access": "read"},
@@ -126,6 +127,8 @@ def test_grant_on_a_plugin_is_refused(governance_admin, policy):
     )
     assert response.status_code == 400
     assert "connector" in response.json()["fields"]
+    assert list(ProfileGrant.objects.values()) == grants
+    assert AuditEvent.objects.count() == events
 
 
 def test_profiles_filter_by_status(governance_admin, policy):

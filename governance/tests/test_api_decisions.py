@@ -262,6 +262,8 @@ def test_outcome_with_the_wrong_digest_is_refused(decide, runtime_client):
     )
     assert response.status_code == 409
     assert response.json()["code"] == "params_digest_mismatch"
+    assert Decision.objects.get(pk=created["decision_id"]).status == "allowed"
+    assert not AuditEvent.objects.filter(event_type="outcome_reported").exists()
 
 
 def test_outcome_of_a_denied_decision_is_refused(decide, runtime_client):
@@ -273,6 +275,8 @@ def test_outcome_of_a_denied_decision_is_refused(decide, runtime_client):
     )
     assert response.status_code == 409
     assert response.json()["code"] == "decision_not_executable"
+    assert Decision.objects.get(pk=created["decision_id"]).status == "denied"
+    assert not AuditEvent.objects.filter(event_type="outcome_reported").exists()
 
 
 def test_outcome_of_a_pending_decision_is_refused(decide, runtime_client):
@@ -283,6 +287,8 @@ def test_outcome_of_a_pending_decision_is_refused(decide, runtime_client):
         format="json",
     )
     assert response.status_code == 409
+    assert Decision.objects.get(pk=created["decision_id"]).status == "pending"
+    assert not AuditEvent.objects.filter(event_type="outcome_reported").exists()
 
 
 def test_reporting_the_same_outcome_twice_is_harmless_but_a_different_one_is_refused(

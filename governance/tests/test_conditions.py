@@ -334,6 +334,9 @@ def test_an_auto_execute_condition_on_an_irreversible_action_type_is_refused(
     )
     assert response.status_code == 400
     assert "irreversible" in str(response.json())
+    from governance.models import ActionType
+
+    assert ActionType.objects.get(key="mail.send_external").conditions in ([], None)
 
 
 @pytestmark_db

@@ -40,6 +40,7 @@ PROFILE = ProfilePolicy(
         GrantPolicy("crm", ("account/*",), "read"),
         GrantPolicy("crm", ("opportunity/*",), "write"),
         GrantPolicy("mail", ("outbox/*",), "write"),
+        GrantPolicy("wiki", ("page/*",), "read"),
     ),
 )
 SNAPSHOT = PolicySnapshot(
@@ -59,6 +60,8 @@ SNAPSHOT = PolicySnapshot(
             "outreach", "plugin", "approved", "2.1.0", yanked_versions=frozenset({"1.9.0"})
         ),
         "notes": CatalogEntry("notes", "plugin", "deprecated", "0.1.0"),
+        "enricher": CatalogEntry("enricher", "plugin", "approved", "1.0.0"),
+        "wiki": CatalogEntry("wiki", "connector", "approved", "0.9.0"),
     },
     runtime_profiles={1: frozenset({"sales", "old", "ghost"})},
     default_approver_group="Governance admins",
@@ -96,6 +99,8 @@ DENY_CASES = [
     ("version_yanked", dict(plugin="outreach@1.9.0")),
     ("version_not_pinned", dict(plugin="outreach@2.0.0")),
     ("plugin_version_missing", dict(plugin="outreach")),
+    # An approved plugin that this profile does not list.
+    ("plugin_not_in_profile", dict(plugin="enricher@1.0.0")),
     ("action_not_in_profile", dict(action="crm.delete_record")),
     ("data_source_out_of_scope", dict(data_sources=("crm:contact/7",))),
     ("data_source_out_of_scope", dict(data_sources=("mail:inbox/1",))),
@@ -121,6 +126,13 @@ def test_profile_past_its_expiry_is_denied():
     )
     verdict = decide(snapshot, proposal())
     assert (verdict.outcome, verdict.reason) == (Outcome.DENY, Reason.PROFILE_EXPIRED)
+
+
+def test_profile_is_expired_at_the_very_instant_of_its_expiry():
+    snapshot = replace(SNAPSHOT, profiles={"sales": replace(PROFILE, expires_at=NOW)})
+    verdict = decide(snapshot, proposal())
+    assert (verdict.outcome, verdict.reason) == (Outcome.DENY, Reason.PROFILE_EXPIRED)
+    assert decide(snapshot, proposal(now=NOW - timedelta(microseconds=1))).outcome is Outcome.ALLOW
 
 
 def test_profile_expiring_later_is_still_usable():
@@ -169,6 +181,16 @@ def test_oversight_routes_by_impact_reversibility_and_allow_list(outcome, reason
 def test_allow_listed_action_the_profile_marks_always_ask_goes_to_a_person():
     snapshot = replace(SNAPSHOT, profiles={"sales": replace(PROFILE, always_ask=("crm.read_*",))})
     verdict = decide(snapshot, proposal())
+    assert (verdict.outcome, verdict.reason) == (Outcome.PENDING, Reason.PROFILE_REQUIRES_APPROVAL)
+
+
+def test_always_ask_is_the_reason_even_for_a_high_impact_action():
+    """The profile's "always ask" comes before high impact in the rule table, so a
+    high-impact action the profile always asks about gives the profile's reason."""
+    snapshot = replace(SNAPSHOT, profiles={"sales": replace(PROFILE, always_ask=("mail.*",))})
+    verdict = decide(
+        snapshot, proposal(action="mail.send", connector="mail", data_sources=("mail:outbox/1",))
+    )
     assert (verdict.outcome, verdict.reason) == (Outcome.PENDING, Reason.PROFILE_REQUIRES_APPROVAL)
 
 
@@ -244,6 +266,18 @@ def test_every_data_source_on_the_changed_connector_needs_write():
     assert "crm:account/1" in verdict.message
 
 
+def test_changing_a_connector_without_naming_a_resource_needs_some_write_grant_on_it():
+    """The profile only reads the wiki: an action that changes the wiki but names no wiki
+    resource is refused; on crm, where the profile has a write grant, it is not."""
+    verdict = decide(SNAPSHOT, proposal(action="crm.update_record", connector="wiki"))
+    assert (verdict.outcome, verdict.reason) == (Outcome.DENY, Reason.WRITE_NOT_GRANTED)
+    assert "'wiki'" in verdict.message
+    allowed = decide(
+        SNAPSHOT, proposal(action="crm.update_record", connector="crm", data_sources=())
+    )
+    assert allowed.reason == Reason.REQUIRES_HUMAN_APPROVAL
+
+
 def test_globs_are_shell_style_over_the_resource_path():
     snapshot = replace(
         SNAPSHOT,
@@ -279,3 +313,23 @@ def test_launcher_is_recognised_by_user_id_not_by_the_address_string():
         proposal(on_behalf_of="casey@corp.example", on_behalf_of_groups=frozenset()),
     )
     assert verdict.reason == "launcher_not_allowed"
+
+
+def test_every_least_privilege_reason_code_has_a_deny_case():
+    check_one = {reason.value for reason in Reason} & {
+        "runtime_not_allowed_profile",
+        "unknown_profile",
+        "profile_inactive",
+        "launcher_not_allowed",
+        "unknown_catalog_item",
+        "catalog_item_not_approved",
+        "plugin_not_in_profile",
+        "plugin_version_missing",
+        "version_yanked",
+        "version_not_pinned",
+        "action_not_in_profile",
+        "data_source_out_of_scope",
+        "write_not_granted",
+    }
+    assert len(check_one) == 13  # profile_expired has its own tests above
+    assert check_one <= {reason for reason, _ in DENY_CASES}

@@ -52,6 +52,30 @@ def test_invisible_characters_and_malformed_addresses_are_refused(raw):
         email_canonical(raw, allow_international=True)
 
 
+@pytest.mark.parametrize(
+    "ch",
+    ["\x07", "\u200b", "\ud800", "\ue000", "\u0378", "\u2028", "\u2029"],
+    ids=["Cc control", "Cf format", "Cs surrogate", "Co private use", "Cn unassigned",
+         "Zl line separator", "Zp paragraph separator"],
+)  # fmt: skip
+def test_every_kind_of_invisible_character_is_refused_by_name(ch):
+    with pytest.raises(IdentityError) as error:
+        email_canonical(f"sam{ch}@corp.example", allow_international=True)
+    assert str(error.value) == "The e-mail address contains control or invisible characters."
+
+
+def test_the_refusals_say_what_to_do():
+    with pytest.raises(IdentityError) as error:
+        email_canonical(LONG_S)
+    assert str(error.value) == (
+        "The e-mail address contains non-ASCII characters; only plain ASCII addresses are "
+        "accepted (look-alike letters such as 'ı', 'ſ' or 'K' could name someone else)."
+    )
+    with pytest.raises(IdentityError) as error:
+        email_canonical("a@b@c")
+    assert str(error.value) == "Give a single e-mail address such as name@corp.example."
+
+
 def test_international_addresses_canonicalise_when_allowed():
     assert email_canonical(FULL_WIDTH, allow_international=True) == "gina@corp.example"
     assert email_canonical(DOTLESS_I, allow_international=True) != "gina@corp.example"

@@ -153,4 +153,11 @@ def test_a_grant_with_a_climbing_pattern_is_refused(governance_admin, policy):
         format="json",
     )
     assert response.status_code == 400, response.content
+    from governance.models import ProfileGrant
+
+    assert sorted(g.resources for g in ProfileGrant.objects.filter(profile__slug="sales")) == [
+        ["account/*"],
+        ["opportunity/*"],
+        ["outbox/*"],
+    ]
     assert "'..' segment" in str(response.json())

@@ -93,12 +93,14 @@ def test_decision_page_shows_the_record_and_its_audit_trail(client, decide, audi
 
 
 def test_decision_list_filters_by_status(client, decide, auditor):
-    decide()
+    allowed = decide().json()["decision_id"]
     denied = decide(data_sources=["crm:contact/1"]).json()["decision_id"]
     client.force_login(auditor)
     content = client.get("/decisions/?status=denied").content.decode()
-    assert denied in content
-    assert content.count("/decisions/") >= 1
+    assert f"/decisions/{denied}/" in content
+    assert f"/decisions/{allowed}/" not in content
+    everything = client.get("/decisions/").content.decode()
+    assert f"/decisions/{allowed}/" in everything
 
 
 def test_agent_text_is_escaped_on_the_page(client, decide, auditor):

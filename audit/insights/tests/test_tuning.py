@@ -9,8 +9,10 @@ from approvals.models import ApprovalRequest
 from approvals.services import approval_vote_cast
 from audit.choices import RecommendationKind
 from audit.insights.rollups import rollups_refresh
+from audit.insights.simulator import Change
 from audit.insights.tests.scenarios import UPDATE
 from audit.insights.tuning import (
+    change_apply,
     recommendation_apply,
     recommendation_dismiss,
     recommendations_compute,
@@ -18,7 +20,7 @@ from audit.insights.tuning import (
 )
 from audit.models import AuditEvent, Recommendation
 from governance.exceptions import Conflict, PermissionDenied, ValidationFailed
-from governance.models import ActionType
+from governance.models import ActionType, PermissionProfile, ProfileGrant
 from governance.selectors import policy_revision_current
 
 pytestmark = pytest.mark.django_db
@@ -137,10 +139,18 @@ def test_applying_a_recommendation_changes_the_policy_with_an_audit_trail(
 def test_only_admins_apply_and_dismissing_needs_a_reason(waved_through, leader, governance_admin):
     recommendations_refresh()
     candidate = Recommendation.objects.get(key="allowlist:crm.update_record")
+    revision = policy_revision_current()[0]
     with pytest.raises(PermissionDenied):
         recommendation_apply(candidate, actor=leader)
     with pytest.raises(ValidationFailed):
         recommendation_dismiss(candidate, actor=governance_admin, reason=" ")
+    candidate.refresh_from_db()
+    assert candidate.status == "open"
+    assert ActionType.objects.get(key="crm.update_record").auto_execute is False
+    assert policy_revision_current()[0] == revision
+    assert not AuditEvent.objects.filter(
+        event_type__in=["recommendation_applied", "recommendation_dismissed"]
+    ).exists()
 
 
 def test_a_flag_cannot_be_applied(waved_through, governance_admin):
@@ -148,3 +158,65 @@ def test_a_flag_cannot_be_applied(waved_through, governance_admin):
     flag = Recommendation.objects.get(key="flag:mail.send_external")
     with pytest.raises(ValidationFailed, match="flag"):
         recommendation_apply(flag, actor=governance_admin)
+
+
+# -- change_apply for every kind of change, seen through the decision API ---------------
+
+
+def applied(change: Change, actor) -> int:
+    revision = policy_revision_current()[0]
+    events = AuditEvent.objects.count()
+    change_apply(change, actor=actor)
+    assert policy_revision_current()[0] > revision
+    assert AuditEvent.objects.count() > events
+    return revision
+
+
+def test_change_apply_grant_add_opens_the_new_resources(decide, governance_admin):
+    contact = dict(data_sources=["crm:contact/7"])
+    assert decide(**contact).json()["reason"] == "data_source_out_of_scope"
+    applied(
+        Change("grant_add", profile="sales", connector="crm", resources=("contact/*",)),
+        governance_admin,
+    )
+    grant = ProfileGrant.objects.get(profile__slug="sales", resources=["contact/*"])
+    assert (grant.connector.slug, grant.access) == ("crm", "read")
+    assert decide(**contact).json()["outcome"] == "allow"
+
+
+def test_change_apply_grant_add_refuses_an_unknown_connector_and_changes_nothing(
+    decide, governance_admin
+):
+    grants = list(ProfileGrant.objects.values())
+    revision = policy_revision_current()[0]
+    with pytest.raises(ValidationFailed, match="no connector 'erp'"):
+        change_apply(
+            Change("grant_add", profile="sales", connector="erp", resources=("x/*",)),
+            actor=governance_admin,
+        )
+    assert list(ProfileGrant.objects.values()) == grants
+    assert policy_revision_current()[0] == revision
+
+
+def test_change_apply_grant_remove_closes_the_resources(decide, governance_admin):
+    assert decide().json()["outcome"] == "allow"
+    applied(
+        Change("grant_remove", profile="sales", connector="crm", resources=("account/*",)),
+        governance_admin,
+    )
+    assert not ProfileGrant.objects.filter(profile__slug="sales", resources=["account/*"]).exists()
+    assert ProfileGrant.objects.filter(profile__slug="sales").count() == 2  # the others stay
+    assert decide().json()["reason"] == "data_source_out_of_scope"
+
+
+def test_change_apply_profile_action_remove_stops_only_that_action(decide, governance_admin):
+    assert decide().json()["outcome"] == "allow"
+    applied(
+        Change("profile_action_remove", profile="sales", action="crm.read_record"),
+        governance_admin,
+    )
+    profile = PermissionProfile.objects.get(slug="sales")
+    assert "crm.read_record" not in profile.action_types
+    assert "crm.update_record" in profile.action_types
+    assert decide().json()["reason"] == "action_not_in_profile"
+    assert decide(**UPDATE).json()["outcome"] == "pending"

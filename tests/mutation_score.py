@@ -1,0 +1,37 @@
+"""Print the mutation score per module after `mutmut run` (`make mutation`): mutants
+killed (a test failed, or the mutant hung past mutmut's timeout) over all mutants, from
+mutmut's own records (mutants/**/*.py.meta)."""
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from mutmut.stats import status_by_exit_code
+
+DETECTED = {"killed", "timeout", "caught by type check", "segfault"}
+
+
+def main() -> int:
+    metas = sorted(Path("mutants").rglob("*.py.meta"))
+    if not metas:
+        print("No mutmut results: run `make mutation`.")
+        return 1
+    print(f"{'module':32} {'killed':>7} {'survived':>9} {'no test':>8} {'total':>6} {'score':>7}")
+    for meta in metas:
+        codes = json.loads(meta.read_text())["exit_code_by_key"].values()
+        statuses = Counter(status_by_exit_code[code] for code in codes)
+        total = sum(statuses.values())
+        killed = sum(statuses[s] for s in DETECTED)
+        module = str(meta.relative_to("mutants")).removesuffix(".meta")
+        score = 100 * killed / total if total else 100.0
+        print(
+            f"{module:32} {killed:7} {statuses['survived']:9} {statuses['no tests']:8} "
+            f"{total:6} {score:6.1f}%"
+        )
+    print("Survivors: .venv/bin/mutmut results; one in full: .venv/bin/mutmut show <name>")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
