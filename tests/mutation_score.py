@@ -3,6 +3,7 @@ killed (a test failed, or the mutant hung past mutmut's timeout) over all mutant
 mutmut's own records (mutants/**/*.py.meta)."""
 
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 from mutmut.stats import status_by_exit_code
 
 DETECTED = {"killed", "timeout", "caught by type check", "segfault"}
+# The score every module must reach (issue 16): below it, the run fails.
+TARGET = float(os.environ.get("MUTATION_TARGET", "95"))
 
 
 def main() -> int:
@@ -18,6 +21,7 @@ def main() -> int:
         print("No mutmut results: run `make mutation`.")
         return 1
     print(f"{'module':32} {'killed':>7} {'survived':>9} {'no test':>8} {'total':>6} {'score':>7}")
+    below = []
     for meta in metas:
         codes = json.loads(meta.read_text())["exit_code_by_key"].values()
         statuses = Counter(status_by_exit_code[code] for code in codes)
@@ -29,7 +33,12 @@ def main() -> int:
             f"{module:32} {killed:7} {statuses['survived']:9} {statuses['no tests']:8} "
             f"{total:6} {score:6.1f}%"
         )
+        if score < TARGET:
+            below.append(module)
     print("Survivors: .venv/bin/mutmut results; one in full: .venv/bin/mutmut show <name>")
+    if below:
+        print(f"Below the target of {TARGET:g} %: {', '.join(below)} (see tests/MUTATION.md)")
+        return 1
     return 0
 
 
