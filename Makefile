@@ -34,9 +34,10 @@ demo: install
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	@echo ""
 	@echo "Console: http://$(HOST):$(PORT)/   (Ctrl-C to stop)"
-	@DEBUG=1 $(BIN)/python manage.py run_periodic & periodic=$$!; \
+	@export SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)}; \
+	DEBUG=1 $(BIN)/python manage.py run_periodic & periodic=$$!; \
 	trap 'kill $$periodic 2>/dev/null' EXIT INT TERM; \
-	DEBUG=1 SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## demo-reset: forget the demo database (SQLite) so the next `make demo` starts over
 demo-reset:
