@@ -212,11 +212,16 @@ class CuttingProxy:
             except OSError:
                 return
             self.connections += 1
-            with client, socket.create_connection(("127.0.0.1", self.target_port)) as upstream:
-                if self.connections == 1:
-                    self._cut(client, upstream)
-                else:
-                    self._relay(client, upstream)
+            try:
+                with client, socket.create_connection(("127.0.0.1", self.target_port)) as upstream:
+                    if self.connections == 1:
+                        self._cut(client, upstream)
+                    else:
+                        self._relay(client, upstream)
+            except OSError:
+                # The receiver behind the relay is gone (the test has ended or stopped it):
+                # the sender sees its connection close, as it would without the relay.
+                client.close()
 
     def _cut(self, client: socket.socket, upstream: socket.socket) -> None:
         forwarded = 0
