@@ -69,5 +69,5 @@ clean:
 ## their tests (about 3 minutes); prints the score per module. tests/MUTATION.md: survivors.
 mutation: install-dev
 	rm -rf mutants
-	$(BIN)/mutmut run
+	AGC_MUTATION_DB_DIR=$(CURDIR)/mutants/.db $(BIN)/mutmut run
 	$(BIN)/python tests/mutation_score.py

@@ -3,6 +3,9 @@
 governance/tests/fixtures.py."""
 
 import os
+import shutil
+import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -66,20 +69,76 @@ TRUNCATE_GUARDS = [
 ]
 
 
+# Mutation testing (`make mutation`, tests/MUTATION.md) runs the selected tests once per
+# mutant, each time in a new process: building the SQLite test database with every
+# migration would be most of each run. With AGC_MUTATION_DB_DIR set (the Makefile sets it),
+# each process gets its own database file there, copied from a template that the first
+# process to build one leaves behind (migrations are then already applied).
+MUTATION_DB_DIR = os.environ.get("AGC_MUTATION_DB_DIR")
+
+
+def _mutation_db_paths() -> tuple[Path, Path] | None:
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if not MUTATION_DB_DIR or engine != "django.db.backends.sqlite3":
+        return None
+    folder = Path(MUTATION_DB_DIR)
+    return folder / f"test-{os.getpid()}.sqlite3", folder / "template.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    paths = _mutation_db_paths()
+    if paths:
+        from django.conf import settings
+
+        own, template = paths
+        own.parent.mkdir(parents=True, exist_ok=True)
+        if template.exists():
+            shutil.copyfile(template, own)
+        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(own)
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(request):
+    """Keep (reuse) the per-process database under mutation testing; else --reuse-db."""
+    return bool(_mutation_db_paths()) or request.config.getvalue("reuse_db")
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """On PostgreSQL, switch off the audit tables' TRUNCATE guards in the test database.
 
     pytest-django empties the tables with TRUNCATE after each transactional test (the
     browser tests); the guards would refuse. Row-level UPDATE/DELETE guards stay on, and
-    the test of the TRUNCATE guard switches it back on for itself."""
+    the test of the TRUNCATE guard switches it back on for itself.
+
+    Under mutation testing, the first process publishes its freshly migrated database as
+    the template (sqlite's backup API: the WAL file's pages included), and every process
+    removes its own file at the end."""
     from django.db import connection
 
+    paths = _mutation_db_paths()
+    if paths:
+        own, template = paths
+        if not template.exists():
+            partial = template.with_suffix(f".{os.getpid()}.partial")
+            source, target = sqlite3.connect(own), sqlite3.connect(partial)
+            with target:
+                source.backup(target)
+            source.close()
+            target.close()
+            os.replace(partial, template)
     with django_db_blocker.unblock():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 for table, trigger in TRUNCATE_GUARDS:
                     cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+    yield
+    if paths:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{paths[0]}{suffix}").unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
