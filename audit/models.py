@@ -224,7 +224,7 @@ class AuditSealQuerySet(models.QuerySet):
 class AuditSeal(models.Model):
     """A signed block of the audit log, chained to the one before it (see sealing.py).
 
-    Written only by `audit.services.audit_seal_new_events`; append-only like the events
+    Written only by `audit.seal_services.audit_seal_new_events`; append-only like the events
     (guards here, a trigger on PostgreSQL). Seals outlive purged events, so the chain
     still verifies after retention removed old events."""
 

@@ -4,7 +4,8 @@ import logging
 
 from celery import shared_task
 
-from audit.services import AuditIntegrityError, audit_refusals_flush, audit_seal_new_events
+from audit.seal_services import AuditIntegrityError, audit_seal_new_events
+from audit.services import audit_refusals_flush
 
 logger = logging.getLogger(__name__)
 

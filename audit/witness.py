@@ -9,7 +9,7 @@ missing or different. The file should live where the database's users cannot rew
 (another volume or host, an append-only file attribute, a log shipper): see README,
 "Tamper evidence".
 
-File I/O only; which seals to write is decided by `audit.services.audit_witness_sync`."""
+File I/O only; which seals to write is decided by `audit.seal_services.audit_witness_sync`."""
 
 from __future__ import annotations
 

@@ -68,8 +68,9 @@ def resource_check(resource: str) -> None:
 
 
 def resource_pattern_check(pattern: str) -> None:
-    """Check a grant's resource pattern: the resource grammar plus fnmatch's * ? [...]."""
-    _check(pattern, allowed=_PCHAR | _GLOB | {"!"}, what="resource pattern")
+    """Check a grant's resource pattern: the resource grammar plus fnmatch's * ? [...]
+    ("!" for a negated set is already a pchar)."""
+    _check(pattern, allowed=_PCHAR | _GLOB, what="resource pattern")
 
 
 def _check(path: str, *, allowed: set[str], what: str) -> None:
@@ -129,4 +130,4 @@ def _describe(ch: str) -> str:
 def _show(value: str) -> str:
     """A path quoted for a message: control characters escaped, long ones shortened."""
     shown = value.encode("unicode_escape").decode("ascii")
-    return repr(shown if len(shown) <= 80 else shown[:77] + "...")
+    return f"'{shown if len(shown) <= 80 else shown[:77] + '...'}'"

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from approvals.services import approval_vote_cast
-from audit.services import audit_seal_new_events
+from audit.seal_services import audit_seal_new_events
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from audit.services import audit_seal_new_events
+from audit.seal_services import audit_seal_new_events
 from catalog.services import catalog_version_pin
 from catalog.workflow import intake_request_submit
 from governance.services import action_type_update

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from audit.insights.tasks import refresh_rollups
 from audit.models import AuditEvent, AuditSeal, DecisionRollup
-from audit.services import AuditForgedEventError
+from audit.seal_services import AuditForgedEventError
 from audit.tasks import seal_audit_events
 from audit.verification import audit_verify
 from governance.celery import app

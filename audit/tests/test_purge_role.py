@@ -18,13 +18,8 @@ from django.utils import timezone
 
 from audit.choices import EventType
 from audit.models import AuditEvent, AuditPurge
-from audit.services import (
-    SYSTEM,
-    AuditPurgeNotPermitted,
-    audit_event_record,
-    audit_purge,
-    audit_seal_new_events,
-)
+from audit.seal_services import audit_seal_new_events
+from audit.services import SYSTEM, AuditPurgeNotPermitted, audit_event_record, audit_purge
 from audit.verification import audit_verify
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from audit.choices import EventType
 from audit.models import AuditEvent, AuditPurge, AuditSeal
-from audit.services import SYSTEM, audit_event_record, audit_purge, audit_seal_new_events
+from audit.seal_services import audit_seal_new_events
+from audit.services import SYSTEM, audit_event_record, audit_purge
 from audit.verification import audit_verify, event_seal_status
 
 pytestmark = pytest.mark.django_db
@@ -201,7 +202,7 @@ def test_purge_never_takes_unsealed_or_newer_events(db):
 
 
 def test_purge_refuses_to_remove_evidence_that_fails_verification(db, raw_sql):
-    from audit.services import AuditIntegrityError
+    from audit.seal_services import AuditIntegrityError
 
     events = record(3, timestamp=timezone.now() - timedelta(days=400))
     seal_all()

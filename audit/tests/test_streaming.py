@@ -17,7 +17,8 @@ from django.utils import timezone
 from audit import streaming
 from audit.choices import EventType
 from audit.models import AuditEvent, AuditSinkCursor
-from audit.services import SYSTEM, audit_event_record, audit_seal_new_events
+from audit.seal_services import audit_seal_new_events
+from audit.services import SYSTEM, audit_event_record
 from audit.sinks import Sink, SinkError, sink_parse
 from audit.streaming import audit_sink_deliver, deliverable_rows
 from audit.tasks import stream_audit_events

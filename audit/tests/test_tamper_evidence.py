@@ -17,16 +17,14 @@ from django.utils import timezone
 
 from audit.choices import EventType
 from audit.models import HASH_VERSION, AuditEvent, AuditSeal
-from audit.sealing import event_content_hash
-from audit.services import (
-    SYSTEM,
+from audit.seal_services import (
     AuditForgedEventError,
     AuditIntegrityError,
-    audit_event_record,
-    audit_purge,
     audit_seal_new_events,
     audit_witness_sync,
 )
+from audit.sealing import event_content_hash
+from audit.services import SYSTEM, audit_event_record, audit_purge
 from audit.verification import audit_verify, event_seal_status
 from audit.witness import witness_entries
 

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from audit.models import AuditEvent
-from audit.services import audit_seal_new_events
+from audit.seal_services import audit_seal_new_events
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from approvals.models import ApprovalRequest
 from audit.models import AuditEvent, OutboxMessage
-from audit.services import audit_seal_new_events
+from audit.seal_services import audit_seal_new_events
 from governance.metrics import DECISIONS
 from governance.settings import _networks
 

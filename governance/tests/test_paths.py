@@ -11,8 +11,6 @@ from hypothesis import strategies as st
 
 from governance.paths import PathError, data_source_split, resource_pattern_check
 
-pytestmark = pytest.mark.django_db
-
 
 @pytest.mark.parametrize(
     "source",
@@ -64,7 +62,108 @@ def test_paths_outside_the_grammar_are_refused_with_the_reason(source, why):
         data_source_split(source)
 
 
-@pytest.mark.parametrize("pattern", ["account/*", "account/[0-9]*", "docs/?", "*"])
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            "crm:account//42",
+            "The resource path 'account//42' has an empty segment (a leading, trailing or "
+            "double '/').",
+        ),
+        ("crm:account/../x", "The resource path 'account/../x' has a '..' segment."),
+        ("crm:account/./x", "The resource path 'account/./x' has a '.' segment."),
+        ("crm:", "The resource path is empty."),
+        ("crm:" + "a" * 501, "The resource path is longer than 500 characters."),
+        ("crm:a\\b", "The resource path 'a\\\\b' contains a backslash, which is not allowed."),
+        ("crm:a b", "The resource path 'a b' contains a space (write %20), which is not allowed."),
+        (
+            "crm:a\x7fb",
+            "The resource path 'a\\x7fb' contains the control character U+007F, which is not "
+            "allowed.",
+        ),
+        (
+            "crm:a\tb",
+            "The resource path 'a\\tb' contains the control character U+0009, which is not "
+            "allowed.",
+        ),
+        (
+            "crm:caf\u00e9",
+            "The resource path 'caf\\xe9' contains the non-ASCII character U+00E9 "
+            "(percent-encode its UTF-8 bytes), which is not allowed.",
+        ),
+        ("crm:a*b", "The resource path 'a*b' contains '*', which is not allowed."),
+        (
+            "crm:a%2e",
+            "The resource path 'a%2e' has a '%' that is not followed by two upper-case hex digits.",
+        ),
+        (
+            "crm:a%41",
+            "The resource path 'a%41' percent-encodes %41, which must be written as itself or "
+            "not at all.",
+        ),
+        ("cr m:x", "'cr m' is not a connector slug (letters, digits, '-' and '_')."),
+        ("account", "'account' is not of the form connector:resource/path."),
+    ],
+)
+def test_each_refusal_says_what_is_wrong_and_where(source, message):
+    """The message is what an agent's developer reads in the 400: the path as received
+    (escaped once, so invisible characters show), the rule it breaks, and what to write."""
+    with pytest.raises(PathError) as refused:
+        data_source_split(source)
+    assert str(refused.value) == message
+
+
+def test_a_long_path_is_shortened_in_the_message():
+    source = "crm:" + "x" * 90 + "/../y"
+    with pytest.raises(PathError) as refused:
+        data_source_split(source)
+    assert str(refused.value) == f"The resource path '{'x' * 77}...' has a '..' segment."
+
+
+def test_a_path_of_exactly_the_limit_is_accepted():
+    assert data_source_split("crm:" + "a" * 500) == ("crm", "a" * 500)
+
+
+@pytest.mark.parametrize(
+    ("source", "why"),
+    [
+        ("crm:a%20*", "contains '*'"),
+        ("crm:a%20%2E", "percent-encodes %2E"),
+        ("crm:%20%20/..", "'..' segment"),
+        ("crm:a%20\\b", "backslash"),
+    ],
+)
+def test_every_character_after_an_escape_is_checked_too(source, why):
+    with pytest.raises(PathError, match=re.escape(why)):
+        data_source_split(source)
+
+
+def test_escapes_that_must_be_escaped_are_accepted_anywhere_in_a_segment():
+    assert data_source_split("drive:%20a%20b%20/c%C3%A9%3F") == ("drive", "%20a%20b%20/c%C3%A9%3F")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("", "The resource pattern is empty."),
+        ("a/../*", "The resource pattern 'a/../*' has a '..' segment."),
+        ("a\\*", "The resource pattern 'a\\\\*' contains a backslash, which is not allowed."),
+        (
+            "a/%2E/*",
+            "The resource pattern 'a/%2E/*' percent-encodes %2E, which must be written as itself "
+            "or not at all.",
+        ),
+    ],
+)
+def test_pattern_refusals_name_the_pattern(pattern, message):
+    with pytest.raises(PathError) as refused:
+        resource_pattern_check(pattern)
+    assert str(refused.value) == message
+
+
+@pytest.mark.parametrize(
+    "pattern", ["account/*", "account/[0-9]*", "account/[!0-9]*", "docs/?", "*"]
+)
 def test_grant_patterns_may_use_globs(pattern):
     resource_pattern_check(pattern)
 
@@ -135,6 +234,7 @@ def test_a_path_is_refused_or_matched_exactly_as_its_normal_form(resource):
 # -- at the API -----------------------------------------------------------------------------
 
 
+@pytest.mark.django_db
 def test_the_decision_api_refuses_a_climbing_path_with_a_field_error(decide):
     response = decide(data_sources=["crm:account/42", "crm:account/../opportunity/5100"])
     assert response.status_code == 400
@@ -142,6 +242,7 @@ def test_the_decision_api_refuses_a_climbing_path_with_a_field_error(decide):
     assert "'..' segment" in str(errors["1"] if isinstance(errors, dict) else errors)
 
 
+@pytest.mark.django_db
 def test_a_grant_with_a_climbing_pattern_is_refused(governance_admin, policy):
     from rest_framework.test import APIClient
 

@@ -11,7 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from audit.services import AuditIntegrityError, AuditPurgeNotPermitted, audit_purge
+from audit.seal_services import AuditIntegrityError
+from audit.services import AuditPurgeNotPermitted, audit_purge
 from governance.management.commands._actor import command_actor
 
 

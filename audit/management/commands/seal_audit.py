@@ -7,7 +7,7 @@ witness is gone from the database (nothing is sealed)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.services import AuditIntegrityError, audit_seal_new_events, audit_witness_sync
+from audit.seal_services import AuditIntegrityError, audit_seal_new_events, audit_witness_sync
 from audit.witness import witness_path
 
 
