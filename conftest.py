@@ -47,9 +47,25 @@ def pytest_configure(config):
         config.add_cleanup(traveller.stop)
 
 
+# Modules whose mutants are judged by the database-free tests alone (`make mutation-quick`
+# in CI): a database test that happens to call them would cost a database per mutant.
+MUTATION_DATABASE_FREE = (
+    "governance.engine.",
+    "governance.identity.",
+    "governance.paths.",
+    "audit.sealing.",
+)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Skip PostgreSQL-only tests on other databases, saying why."""
+    """Skip PostgreSQL-only tests on other databases, saying why. Under mutation testing,
+    leave out the database tests for the mutants of MUTATION_DATABASE_FREE."""
     from django.db import connection
+
+    if os.environ.get("MUTANT_UNDER_TEST", "").startswith(MUTATION_DATABASE_FREE):
+        kept = [item for item in items if "django_db" not in item.keywords]
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
 
     if connection.vendor == "postgresql":
         return
@@ -75,6 +91,17 @@ TRUNCATE_GUARDS = [
 # each process gets its own database file there, copied from a template that the first
 # process to build one leaves behind (migrations are then already applied).
 MUTATION_DB_DIR = os.environ.get("AGC_MUTATION_DB_DIR")
+
+if "MUTANT_UNDER_TEST" in os.environ:
+    # Under mutmut (its call tracing, two runs at once): Hypothesis's speed health check and
+    # per-example deadline would fail tests for being slow, not wrong; and the examples are
+    # the same for every mutant, so a mutant's result does not depend on luck.
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "mutation", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+    )
+    settings.load_profile("mutation")
 
 
 def _mutation_db_paths() -> tuple[Path, Path] | None:

@@ -1,6 +1,9 @@
 """Print the mutation score per module after `mutmut run` (`make mutation`): mutants
 killed (a test failed, or the mutant hung past mutmut's timeout) over all mutants, from
-mutmut's own records (mutants/**/*.py.meta)."""
+mutmut's own records (mutants/**/*.py.meta).
+
+`python tests/mutation_score.py governance/engine.py ...` prints (and judges) only those
+modules: `make mutation-quick` runs only their mutants."""
 
 import json
 import os
@@ -15,8 +18,18 @@ DETECTED = {"killed", "timeout", "caught by type check", "segfault"}
 TARGET = float(os.environ.get("MUTATION_TARGET", "95"))
 
 
-def main() -> int:
+def _module(meta: Path) -> str:
+    return str(meta.relative_to("mutants")).removesuffix(".meta")
+
+
+def main(modules: list[str]) -> int:
     metas = sorted(Path("mutants").rglob("*.py.meta"))
+    if modules:
+        metas = [m for m in metas if _module(m) in modules]
+        missing = set(modules) - {_module(m) for m in metas}
+        if missing:
+            print(f"No mutmut results for {', '.join(sorted(missing))}: not in only_mutate?")
+            return 1
     if not metas:
         print("No mutmut results: run `make mutation`.")
         return 1
@@ -27,7 +40,7 @@ def main() -> int:
         statuses = Counter(status_by_exit_code[code] for code in codes)
         total = sum(statuses.values())
         killed = sum(statuses[s] for s in DETECTED)
-        module = str(meta.relative_to("mutants")).removesuffix(".meta")
+        module = _module(meta)
         score = 100 * killed / total if total else 100.0
         print(
             f"{module:32} {killed:7} {statuses['survived']:9} {statuses['no tests']:8} "
@@ -43,4 +56,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

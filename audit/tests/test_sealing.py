@@ -14,7 +14,7 @@ from audit.seal_services import audit_seal_new_events
 from audit.services import SYSTEM, audit_event_record, audit_purge
 from audit.verification import audit_verify, event_seal_status
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.mutation]
 
 
 def record(n: int, **fields) -> list[AuditEvent]:

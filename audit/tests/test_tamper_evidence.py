@@ -28,7 +28,7 @@ from audit.services import SYSTEM, audit_event_record, audit_purge
 from audit.verification import audit_verify, event_seal_status
 from audit.witness import witness_entries
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.mutation]
 
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # a Thursday
 
