@@ -118,10 +118,10 @@ def _check_escape(hex_digits: str, path: str, *, what: str) -> None:
 def _describe(ch: str) -> str:
     if ch == "\\":
         return "a backslash"
-    if ch == " ":
-        return "a space (write %20)"
     if ord(ch) < 0x20 or ord(ch) == 0x7F:
         return f"the control character U+{ord(ch):04X}"
+    if ch == " ":
+        return "a space (write %20)"
     if not ch.isascii():
         return f"the non-ASCII character U+{ord(ch):04X} (percent-encode its UTF-8 bytes)"
     return f"{ch!r}"

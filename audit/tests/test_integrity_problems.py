@@ -204,7 +204,9 @@ def test_two_seals_with_problems_report_no_more_than_the_limit(raw_sql):
 def test_events_reordered_is_reported_in_full(raw_sql):
     events = record(4)
     (seal,) = seal_all()
-    rows = {r["id"]: r for r in AuditEvent.objects.filter(pk__in=[1, 2]).values()}
+    rows = {
+        r["id"]: r for r in AuditEvent.objects.filter(pk__in=[e.pk for e in events[:2]]).values()
+    }
     for target, source in ((events[0].pk, events[1].pk), (events[1].pk, events[0].pk)):
         values = dict(rows[source])
         values.pop("id")
@@ -513,7 +515,7 @@ def test_the_forged_event_error_says_how_far_sealing_went():
         "Event #7 does not match its keyed hash: it was forged or changed. Sealing sealed "
         "nothing and stopped before it; run `manage.py verify_audit`."
     )
-    seals = [SimpleNamespace(last_event_id=3), SimpleNamespace(last_event_id=6)]
+    seals = [SimpleNamespace(last_event_id=n) for n in (3, 4, 6)]
     some = AuditForgedEventError(7, seals)
     assert str(some) == (
         "Event #7 does not match its keyed hash: it was forged or changed. Sealing sealed up "

@@ -120,6 +120,17 @@ def test_a_long_path_is_shortened_in_the_message():
     assert str(refused.value) == f"The resource path '{'x' * 77}...' has a '..' segment."
 
 
+def test_a_path_is_shown_whole_up_to_80_characters():
+    at_limit = "x" * 77 + "/.."  # 80 characters
+    with pytest.raises(PathError) as refused:
+        data_source_split("crm:" + at_limit)
+    assert str(refused.value) == f"The resource path '{at_limit}' has a '..' segment."
+    over = "x" * 78 + "/.."  # 81 characters
+    with pytest.raises(PathError) as refused:
+        data_source_split("crm:" + over)
+    assert str(refused.value) == f"The resource path '{'x' * 77}...' has a '..' segment."
+
+
 def test_a_path_of_exactly_the_limit_is_accepted():
     assert data_source_split("crm:" + "a" * 500) == ("crm", "a" * 500)
 
