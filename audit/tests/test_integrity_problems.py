@@ -17,7 +17,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from audit.choices import EventType
-from audit.models import AuditEvent, AuditSeal
+from audit.models import AuditEvent, AuditPurge, AuditSeal
 from audit.seal_services import (
     AuditForgedEventError,
     AuditIntegrityError,
@@ -269,6 +269,42 @@ def test_problems_found_before_the_chain_are_kept_when_purged_seals_are_walked(w
     report = audit_verify(limit=5)
     assert [p.kind for p in report.problems] == ["witness_missing"]
     assert report.purged_seals == 1
+
+
+def test_a_forged_purge_record_is_reported_in_full(raw_sql):
+    record(6)
+    seals = seal_all(size=3)
+    raw_sql("DELETE FROM audit_auditevent WHERE id <= %s", [seals[0].last_event_id])
+    raw_sql(
+        'INSERT INTO audit_auditpurge (through_seal_id, "before", deleted, actor, created_at, '
+        "signature) VALUES (%s, %s, 3, 'system', %s, %s)",
+        [seals[0].pk, START, START, "0" * 64],
+    )
+    purge_id = AuditPurge.objects.get().pk
+    assert audit_verify().problems == [
+        Problem(
+            "purge_forged",
+            f"Purge record #{purge_id} (through seal #{seals[0].pk}) is not signed with the "
+            "audit key: it was forged or altered, perhaps to hide deleted events.",
+            seals[0].pk,
+        )
+    ]
+
+
+def test_every_genuine_purge_counts_not_just_the_first():
+    from audit.services import audit_purge
+
+    with time_machine.travel(START - timedelta(days=400), tick=False):
+        record(3)
+    with time_machine.travel(START - timedelta(days=200), tick=False):
+        record(3)
+    record(1)
+    seal_all(size=3)
+    assert audit_purge(before=START - timedelta(days=365), actor=SYSTEM).deleted == 3
+    assert audit_purge(before=START - timedelta(days=100), actor=SYSTEM).deleted == 3
+    report = audit_verify(limit=5)
+    assert report.intact, report.problems
+    assert (report.purged_seals, report.events) == (2, 1)
 
 
 def test_a_forged_unsealed_event_is_reported_in_full(raw_sql):
