@@ -6,9 +6,18 @@ the cached policy snapshot is rebuilt."""
 
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
-from governance.choices import Impact, ProfileStatus
-from governance.models import ActionType, AgentRuntime, PermissionProfile, ProfileGrant, User
+from audit.sealing import digest
+from governance.choices import DecisionStatus, Impact, ProfileStatus
+from governance.models import (
+    ActionType,
+    AgentRuntime,
+    Decision,
+    PermissionProfile,
+    ProfileGrant,
+    User,
+)
 from governance.services import policy_revision_bump
 from governance.tokens import RUNTIME_TOKEN, token_issue
 
@@ -116,3 +125,33 @@ class AgentRuntimeFactory(PolicyFactory):
         if create and extracted:
             self.profiles.set(extracted)
             policy_revision_bump()
+
+
+class DecisionFactory(factory.django.DjangoModelFactory):
+    """A decision as the engine would have stored it, without going through the engine:
+    by default a high-impact e-mail waiting for a person, on behalf of a sales rep."""
+
+    class Meta:
+        model = Decision
+
+    runtime = factory.SubFactory(AgentRuntimeFactory)
+    request_id = factory.Sequence(lambda n: f"request-{n}")
+    request_fingerprint = factory.LazyAttribute(lambda o: digest({"request": o.request_id}))
+    on_behalf_of_user = factory.SubFactory(UserFactory, groups=["Sales"])
+    on_behalf_of = factory.LazyAttribute(
+        lambda o: o.on_behalf_of_user.email_key if o.on_behalf_of_user else "someone@corp.example"
+    )
+    profile_slug = "sales"
+    action = "mail.send_external"
+    connector = "mail"
+    data_sources = factory.LazyFunction(lambda: ["mail:outbox/1"])
+    params = factory.LazyFunction(lambda: {"to": "buyer@customer.example", "body": "20% off"})
+    params_digest = factory.LazyAttribute(lambda o: digest(o.params))
+    outcome = "pending"
+    status = DecisionStatus.PENDING
+    reason = "high_impact_or_irreversible"
+    message = "A person decides."
+    impact = Impact.HIGH
+    reversible = False
+    policy_revision = 1
+    created_at = factory.LazyFunction(timezone.now)
