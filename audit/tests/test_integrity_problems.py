@@ -370,6 +370,46 @@ def test_a_lost_witness_is_reported_in_full(witness):
     ]
 
 
+def test_without_a_witness_the_report_says_what_it_cannot_see(settings):
+    settings.AUDIT_WITNESS_PATH = ""
+    record(2)
+    seal_all()
+    report = audit_verify()
+    assert report.intact and report.witness == ""
+    assert report.warnings == [
+        "No witness is configured (AUDIT_WITNESS_PATH): if the newest seals and the events "
+        "they cover were deleted, nothing would show it."
+    ]
+
+
+def test_the_report_names_the_witness_and_the_seals_not_in_it_yet(witness):
+    record(3)
+    (first,) = seal_all()
+    record(3)
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        audit_seal_new_events(now=timezone.now() + timedelta(seconds=1), margin_seconds=0)
+    report = audit_verify()
+    assert report.intact
+    assert (report.witness, report.witnessed) == (str(witness), 1)
+    assert report.warnings == [
+        f"1 seal(s) after seal #{first.pk} are not in the witness yet; the next sealing run "
+        "writes them."
+    ]
+
+
+def test_sealing_refuses_when_the_witnessed_head_is_missing_from_the_database(witness, raw_sql):
+    record(3)
+    (seal,) = seal_all()
+    raw_sql("DELETE FROM audit_auditseal WHERE id = %s", [seal.pk])
+    record(2)
+    with pytest.raises(AuditIntegrityError) as refused:
+        seal_all()
+    assert str(refused.value) == (
+        f"Seal #{seal.pk}, the last one written to the witness, is missing from the database: "
+        "sealing refused until the log is investigated (`manage.py verify_audit`)."
+    )
+
+
 def test_a_seal_missing_from_the_database_is_reported_with_when_it_was_sealed(witness, raw_sql):
     record(3)
     (seal,) = seal_all()
