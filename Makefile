@@ -65,8 +65,9 @@ format: install-dev
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
 
-## mutation: mutation testing (mutmut) of the decision engine and the identity rules against
-## their tests (about 3 minutes); prints the score per module. tests/MUTATION.md: survivors.
+## mutation: mutation testing (mutmut) of the decision engine, the identity rules and the
+## clients' fail-closed paths against their tests; prints the score per module.
+## tests/MUTATION.md: scope, run time and the equivalent survivors.
 mutation: install-dev
 	rm -rf mutants
 	AGC_MUTATION_DB_DIR=$(CURDIR)/mutants/.db $(BIN)/mutmut run

@@ -84,15 +84,12 @@ class GovernanceClient:
             method="GET" if data is None else "POST",
             headers={**(headers or {}), **HEADERS, "Authorization": f"Bearer {self.token}"},
         )
-        attempt = 0
-        while True:
+        for attempt in range(self.retries):
             try:
                 return self._send(request)
             except (ConsoleUnavailable, ConsoleTimeout):
-                if attempt >= self.retries:
-                    raise
                 time.sleep(min(2.0, 0.2 * 2**attempt) * (0.5 + random.random()))  # noqa: S311
-                attempt += 1
+        return self._send(request)  # the last attempt: its error is the answer
 
     def _send(self, request: urllib.request.Request) -> dict[str, Any]:
         try:

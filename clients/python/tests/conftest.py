@@ -1,5 +1,6 @@
 """Client tests run against the real console (pytest-django's live server), configured
-with the demo organisation's policy, people and runtimes."""
+with the demo organisation's policy, people and runtimes; the *_fail_closed.py tests run
+without a database, against FakeConsoles (fakes.py) and a fake clock."""
 
 import json
 import os

@@ -19,7 +19,7 @@ import pytest
 from agent_governance.claude_code import main, outcome_of
 from agent_governance.client import GovernanceClient
 from agent_governance.models import Decision
-from agent_governance.verdicts import call_refusal
+from agent_governance.verdicts import call_refusal, decision_answer
 from claude_code_events import BASH_RM_BUILD, CWD, SESSION, WRITE_IN_PROJECT, event, post
 from fakes import JSON, FakeConsole, decision_json, free_port
 
@@ -248,6 +248,19 @@ def test_every_status_but_allowed_and_approved_is_a_deny(console, tmp_path, stat
     )
 
 
+def test_a_pending_decision_is_a_deny_unless_the_launcher_may_confirm_it():
+    pending = dict(status="pending", reason="needs_a_person", message="M.", action="a.b")
+    assert decision_answer(**pending)["hookSpecificOutput"]["permissionDecision"] == "deny"
+    assert decision_answer(**pending, confirmable=True) == {
+        "hookSpecificOutput": {
+            "hookEventName": "PreToolUse",
+            "permissionDecision": "ask",
+            "permissionDecisionReason": "launcher_may_confirm: the policy lets the person who "
+            "launched the agent confirm a.b here. needs_a_person: M.",
+        }
+    }
+
+
 def test_call_refusal_lets_only_an_allow_or_an_approval_through():
     def of(status):
         return Decision.from_json(decision(status=status, reason="why"))
@@ -356,8 +369,8 @@ def expected_request_id(data: dict) -> str:
 
 
 def test_the_decision_request_describes_the_call(console, tmp_path):
+    # Keys out of order and a non-ASCII path: the request id hashes canonical JSON.
     data = event("Write", {"file_path": f"{CWD}/src/é.py", "content": "x = 1\n"})
-    data["tool_input"] = {"content": "x = 1\n", "file_path": f"{CWD}/src/é.py"}
     result = run(console, tmp_path, data, AGC_MODEL="claude-x")
     (asked,) = console.asked()
     assert asked.body == {
@@ -373,6 +386,7 @@ def test_the_decision_request_describes_the_call(console, tmp_path):
     }
     assert asked.headers["Authorization"] == "Bearer agc_rt_secret"
     assert verdict(result) == ("allow", "allowed (auto) auto_execute_allowlisted: Said so.", None)
+    assert len(console.seen) == 2  # the mappings and the decision: no wait for an allow
 
 
 def test_the_same_call_gets_the_same_request_id_in_its_session_only(console, tmp_path):
@@ -610,6 +624,16 @@ def test_a_cache_that_cannot_be_written_costs_only_a_download(console, tmp_path)
             "allow"
         )
     assert mapping_requests(console) == ["/api/v1/hooks/tool-mappings"] * 2
+
+
+def test_the_cache_is_written_beside_its_final_place(console, tmp_path, monkeypatch):
+    """Written to a temporary file in the cache's folder, then renamed: atomic, and never
+    through the system's temporary folder (another filesystem, where a rename fails)."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-folder"))
+    run(console, tmp_path, BASH_RM_BUILD)
+    assert json.loads(cache_file(tmp_path / "cache", console.url).read_text()) == MAPPINGS
 
 
 def test_the_cache_lives_in_the_home_directory_by_default(console, tmp_path, monkeypatch):
