@@ -2,12 +2,49 @@
 ([tool.pytest.ini_options] env); the personas and the small policy live in
 governance/tests/fixtures.py."""
 
+import importlib
+import importlib.abc
+import importlib.util
 import os
 import shutil
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
+
+
+class _ClientUnderMutation(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Under mutation testing, `agent_governance[.x]` is `clients.python.agent_governance[.x]`.
+
+    mutmut names a mutant after its file's path (clients/python/agent_governance/client.py:
+    module `clients.python.agent_governance.client`) and a mutated function only switches
+    to its mutant when its `__module__` is that name. The tests (and the console's own
+    code) import `agent_governance`: this finder, first on the meta path, imports the
+    module under its path-derived name (from mutants/, a namespace package) and hands out
+    that same module object for the short name, so there is one copy of each module and
+    its functions carry the name mutmut looks for. Installed before anything imports the
+    client (nothing has when this conftest is loaded)."""
+
+    PACKAGE = "agent_governance"
+    PREFIX = "clients.python."
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == self.PACKAGE or fullname.startswith(self.PACKAGE + "."):
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        return importlib.import_module(self.PREFIX + spec.name)
+
+    def exec_module(self, module):
+        """Already executed, under its long name."""
+
+
+if "MUTANT_UNDER_TEST" in os.environ and not any(
+    isinstance(finder, _ClientUnderMutation) for finder in sys.meta_path
+):
+    sys.meta_path.insert(0, _ClientUnderMutation())
 
 pytest_plugins = ["governance.tests.fixtures"]
 

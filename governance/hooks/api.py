@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 
-from agent_governance.claude_code import PRE, answer
+from agent_governance.verdicts import PRE, answer
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed

@@ -17,9 +17,6 @@ from typing import Any
 
 from agent_governance.claude_code import (
     POST_EVENTS,
-    PRE,
-    answer,
-    decision_answer,
     event_problem,
     outcome_of,
     rationale_for,
@@ -27,6 +24,7 @@ from agent_governance.claude_code import (
     session_prefix,
 )
 from agent_governance.tool_mapping import MappingError, map_call
+from agent_governance.verdicts import PRE, answer, decision_answer
 from django.conf import settings
 from django.urls import reverse
 

@@ -24,8 +24,9 @@ AGC_TIMEOUT (seconds per HTTP request, default 10), AGC_CACHE_DIR (default
 ~/.cache/agent-governance).
 
 Fails closed: an unreachable console, a bad answer or a broken configuration is a deny.
-The pieces that turn an event into a request id and a decision into an answer are shared
-with the console's HTTP hook endpoint, so both answer the same event the same way."""
+The pieces that turn an event into a request id (here) and a decision into an answer
+(verdicts.py) are shared with the console's HTTP hook endpoint, so both answer the same
+event the same way."""
 
 from __future__ import annotations
 
@@ -43,8 +44,8 @@ from typing import Any, TextIO
 from agent_governance.client import GovernanceClient
 from agent_governance.errors import GovernanceDenied
 from agent_governance.tool_mapping import MappingError, Rule, map_call, mcp_parts
+from agent_governance.verdicts import answer, decision_answer, refusal_reason
 
-PRE = "PreToolUse"
 POST_EVENTS = frozenset({"PostToolUse", "PostToolUseFailure"})
 REQUIRED_ENV = ("AGC_URL", "AGC_TOKEN", "AGC_PROFILE", "AGC_ON_BEHALF_OF")
 
@@ -52,22 +53,8 @@ REQUIRED_ENV = ("AGC_URL", "AGC_TOKEN", "AGC_PROFILE", "AGC_ON_BEHALF_OF")
 # Shared with the console's HTTP hook endpoint
 
 
-def answer(
-    decision: str, reason: str, updated_input: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """A PreToolUse answer, exactly as Claude Code reads it."""
-    output: dict[str, Any] = {
-        "hookEventName": PRE,
-        "permissionDecision": decision,
-        "permissionDecisionReason": reason,
-    }
-    if updated_input is not None:
-        output["updatedInput"] = updated_input
-    return {"hookSpecificOutput": output}
-
-
 def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def session_prefix(session_id: str) -> str:
@@ -117,38 +104,6 @@ def outcome_of(event: Mapping[str, Any]) -> str:
     ):
         return "failed"
     return "executed"
-
-
-def decision_answer(
-    *,
-    status: str,
-    reason: str,
-    message: str,
-    action: str,
-    approval: str | None = None,
-    updated_input: dict[str, Any] | None = None,
-    waiting_for: str | None = None,
-    link: str | None = None,
-    confirmable: bool = False,
-) -> dict[str, Any]:
-    """The PreToolUse answer for a decision in any state."""
-    because = f"{reason}: {message}"
-    if status in ("allowed", "approved"):
-        return answer("allow", f"{status} ({approval or 'auto'}) {because}", updated_input)
-    if status == "pending" and confirmable:
-        return answer(
-            "ask",
-            f"launcher_may_confirm: the policy lets the person who launched the agent "
-            f"confirm {action} here. {because}",
-        )
-    if status == "pending":
-        return answer(
-            "deny",
-            f"approval_pending: {action} is waiting for {waiting_for or 'a person'} to "
-            f"approve it{f' ({link})' if link else ''}. Retry the same call later: once it "
-            f"is approved it runs. {because}",
-        )
-    return answer("deny", f"{status}: {because}")
 
 
 # ---------------------------------------------------------------------------
@@ -230,11 +185,6 @@ def decide(event: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
         return _pre_tool_use(client, event, env)
     except GovernanceDenied as error:
         return answer("deny", refusal_reason(error))
-
-
-def refusal_reason(error: GovernanceDenied) -> str:
-    """The reason given when the console gave no usable answer: its stable code first."""
-    return f"{error.code}: {error} Denied because the console gave no usable answer."
 
 
 def _pre_tool_use(client: GovernanceClient, event: dict, env: Mapping[str, str]) -> dict:

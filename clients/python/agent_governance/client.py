@@ -31,6 +31,14 @@ from agent_governance.models import Decision
 
 F = TypeVar("F", bound=Callable[..., Any])
 USER_AGENT = "agent-governance-client/0.1"
+# Sent with every request, besides the runtime's token.
+HEADERS = {
+    "Content-Type": "application/json",
+    "Accept": "application/json",
+    "User-Agent": USER_AGENT,
+}
+# Who the Claude Code hook event is for (the console's HTTP hook endpoint reads them).
+PROFILE_HEADER, ON_BEHALF_OF_HEADER = "X-Agent-Profile", "X-On-Behalf-Of"
 
 
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
@@ -66,33 +74,22 @@ class GovernanceClient:
     # -- HTTP ---------------------------------------------------------------
 
     def _request(
-        self,
-        method: str,
-        path: str,
-        body: dict | None = None,
-        headers: dict[str, str] | None = None,
+        self, path: str, body: dict | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
-        data = json.dumps(body).encode("utf-8") if body is not None else None
+        """GET `path`, or POST `body` (JSON) to it."""
+        data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
             self.base_url + path,
             data=data,
-            method=method,
-            headers={
-                **(headers or {}),
-                "Authorization": f"Bearer {self.token}",
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "User-Agent": USER_AGENT,
-            },
+            method="GET" if data is None else "POST",
+            headers={**(headers or {}), **HEADERS, "Authorization": f"Bearer {self.token}"},
         )
-        for attempt in range(self.retries + 1):
+        for attempt in range(self.retries):
             try:
                 return self._send(request)
             except (ConsoleUnavailable, ConsoleTimeout):
-                if attempt == self.retries:
-                    raise
                 time.sleep(min(2.0, 0.2 * 2**attempt) * (0.5 + random.random()))  # noqa: S311
-        raise AssertionError("unreachable")
+        return self._send(request)  # the last attempt: its error is the answer
 
     def _send(self, request: urllib.request.Request) -> dict[str, Any]:
         try:
@@ -187,7 +184,7 @@ class GovernanceClient:
         if plugin:
             body["plugin"] = plugin
         try:
-            answer = self._request("POST", "/api/v1/decisions", body)
+            answer = self._request("/api/v1/decisions", body)
         except ConsoleHTTPError as error:
             # A profile the runtime may not use is a 403 that carries a decision.
             if error.status == 403 and isinstance(error.body, dict) and "decision_id" in error.body:
@@ -198,7 +195,7 @@ class GovernanceClient:
     def get(self, decision_id: str) -> Decision:
         """The decision's current state; refused unless it is the decision asked for."""
         decision_id = str(decision_id)
-        answer = self._request("GET", f"/api/v1/decisions/{_segment(decision_id)}")
+        answer = self._request(f"/api/v1/decisions/{_segment(decision_id)}")
         return self._decision(answer, decision_id=decision_id)
 
     def wait(
@@ -230,20 +227,20 @@ class GovernanceClient:
         the params that were allowed is sent along, as the console requires."""
         body = {"status": status, "params_digest": decision.params_digest, "detail": detail[:4000]}
         path = f"/api/v1/decisions/{_segment(decision.decision_id)}/outcome"
-        return self._decision(self._request("POST", path, body), decision_id=decision.decision_id)
+        return self._decision(self._request(path, body), decision_id=decision.decision_id)
 
     def catalog_item(self, slug: str) -> dict[str, Any]:
         """A catalog item (connectors carry `mcp_server`: how to reach them)."""
-        return self._request("GET", f"/api/v1/catalog/items/{_segment(slug)}")
+        return self._request(f"/api/v1/catalog/items/{_segment(slug)}")
 
     def runtime_profile(self, slug: str) -> dict[str, Any]:
         """A profile this runtime may use: its allowed action types and grants."""
-        return self._request("GET", f"/api/v1/runtime/profiles/{_segment(slug)}")
+        return self._request(f"/api/v1/runtime/profiles/{_segment(slug)}")
 
     def tool_mappings(self, revision: int | None = None) -> dict[str, Any]:
         """The console's tool mappings; {"unchanged": true} while `revision` is current."""
         query = f"?revision={int(revision)}" if isinstance(revision, int) else ""
-        body = self._request("GET", f"/api/v1/hooks/tool-mappings{query}")
+        body = self._request(f"/api/v1/hooks/tool-mappings{query}")
         if not isinstance(body.get("policy_revision"), int) or (
             not body.get("unchanged") and not isinstance(body.get("rules"), list)
         ):
@@ -252,13 +249,13 @@ class GovernanceClient:
 
     def hook_event(self, event: dict[str, Any], *, profile: str, on_behalf_of: str) -> dict:
         """Pass a Claude Code hook event to the console's HTTP hook endpoint."""
-        headers = {"X-Agent-Profile": profile, "X-On-Behalf-Of": on_behalf_of}
-        return self._request("POST", "/api/v1/hooks/claude-code", event, headers=headers)
+        headers = {PROFILE_HEADER: profile, ON_BEHALF_OF_HEADER: on_behalf_of}
+        return self._request("/api/v1/hooks/claude-code", event, headers=headers)
 
     def tool_definitions_changed(self, slug: str, **report: Any) -> dict[str, Any]:
         """Tell the console that a connector's live tools differ from its pinned version."""
         path = f"/api/v1/catalog/items/{_segment(slug)}/tool-definitions-changed"
-        return self._request("POST", path, report)
+        return self._request(path, report)
 
     def decide_and_wait(self, *, wait_timeout: float, **proposal: Any) -> Decision:
         """decide(), then wait() for a person if needed; raise unless it may run now."""
@@ -343,6 +340,6 @@ def _segment(value: str) -> str:
 
 def _json_or_text(raw: bytes) -> Any:
     try:
-        return json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode())
     except (UnicodeDecodeError, json.JSONDecodeError):
-        return raw[:500].decode("utf-8", "replace")
+        return raw[:500].decode(errors="replace")

@@ -58,6 +58,7 @@ from agent_governance.errors import GovernanceDenied
 from agent_governance.models import Decision
 from agent_governance.tool_definitions import canonical_tools, tools_digest
 from agent_governance.tool_mapping import MappingError, action_for, map_call
+from agent_governance.verdicts import call_refusal, refusal_reason
 
 
 class GatewayError(Exception):
@@ -247,12 +248,10 @@ class Gateway:
         except MappingError as error:
             return refusal(f"mapping_incomplete: {route.tool.name}: {error}.")
         except GovernanceDenied as error:
-            return refusal(
-                f"{error.code}: {error} Denied because the console gave no usable answer."
-            )
-        if not decision.allowed:
-            state = "approval_pending" if decision.pending else decision.status
-            return refusal(f"{state}: {decision.reason}: {decision.message}")
+            return refusal(refusal_reason(error))
+        refused = call_refusal(decision)
+        if refused is not None:
+            return refusal(refused)
         return await self._forward(route, decision)
 
     async def _decide(self, route: Route, arguments: dict[str, Any]) -> Decision:

@@ -1,5 +1,6 @@
 """Client tests run against the real console (pytest-django's live server), configured
-with the demo organisation's policy, people and runtimes."""
+with the demo organisation's policy, people and runtimes; the *_fail_closed.py tests run
+without a database, against FakeConsoles (fakes.py) and a fake clock."""
 
 import json
 import os
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fakes import JSON, FakeConsole, decision_json
+from fakes import JSON, Clock, FakeConsole, decision_json, jitter
 
 from audit.services import SYSTEM
 from governance.management.commands.seed_demo import PEOPLE, POLICY_FILE, email_of
@@ -95,6 +96,18 @@ def scratch_repo(tmp_path) -> Path:
     (repo / "README.md").write_text("hello\nmore\n")
     subprocess.run(["git", "add", "README.md"], cwd=repo, check=True, env=env)
     return repo
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The client's clock, fake (fakes.Clock); its jitter in the middle of its range, where
+    both factors are 1.0 (0.5 + 0.5 and 0.8 + 0.4 * 0.5)."""
+    import agent_governance.client
+
+    clock = Clock()
+    monkeypatch.setattr(agent_governance.client, "time", clock)
+    jitter(monkeypatch, 0.5)
+    return clock
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 
 @dataclass
@@ -57,12 +58,40 @@ class FakeConsole:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # A short poll interval: close() waits for the serving loop to notice (0.5 s by
+        # default, per test; these tests also run once per mutant in `make mutation`).
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
 
     def close(self):
         """Stop answering: from now on the address refuses connections."""
         self.server.shutdown()
         self.server.server_close()
+
+
+class Clock:
+    """Stands in for the `time` module inside the client (agent_governance.client): time
+    moves only when the client sleeps, so waits and backoffs are exact and instant."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.slept = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def jitter(monkeypatch, value: float) -> None:
+    """The client's random jitter, fixed: 0.5 + value times each backoff, 0.8 + 0.4 * value
+    times each wait interval."""
+    import agent_governance.client
+
+    monkeypatch.setattr(agent_governance.client, "random", SimpleNamespace(random=lambda: value))
 
 
 def _loads(raw: bytes) -> object:
