@@ -45,6 +45,11 @@ _NEVER_ENCODED = (
 )
 
 
+# A segment read left to right: an escape ("%" and the up to two characters after it, checked
+# by _check_escape) or a single character.
+_TOKENS = re.compile(r"%(?P<escaped>.{0,2})|.", re.DOTALL)
+
+
 class PathError(ValueError):
     """A data source or resource pattern outside the grammar; the message says where."""
 
@@ -89,18 +94,15 @@ def _check_segment(segment: str, path: str, *, allowed: set[str], what: str) -> 
         )
     if segment in (".", ".."):
         raise PathError(f"The {what} {_show(path)} has a '{segment}' segment.")
-    i = 0
-    while i < len(segment):
-        ch = segment[i]
-        if ch == "%":
-            _check_escape(segment[i + 1 : i + 3], path, what=what)
-            i += 3
-            continue
-        if ch not in allowed:
+    for token in _TOKENS.finditer(segment):
+        escaped = token.group("escaped")
+        if escaped is not None:
+            _check_escape(escaped, path, what=what)
+        elif token.group() not in allowed:
             raise PathError(
-                f"The {what} {_show(path)} contains {_describe(ch)}, which is not allowed."
+                f"The {what} {_show(path)} contains {_describe(token.group())}, which is not "
+                "allowed."
             )
-        i += 1
 
 
 def _check_escape(hex_digits: str, path: str, *, what: str) -> None:
