@@ -1,5 +1,7 @@
 """Audit fixtures: a small, varied log, and raw SQL with the append-only guards off."""
 
+import time
+
 import pytest
 from django.db import connection
 
@@ -32,3 +34,21 @@ def raw_sql():
                 cursor.execute("SET LOCAL session_replication_role = origin")
 
     return run
+
+
+@pytest.fixture
+def witness(settings, tmp_path):
+    """A witness file for this test."""
+    settings.AUDIT_WITNESS_PATH = str(tmp_path / "witness.jsonl")
+    return tmp_path / "witness.jsonl"
+
+
+@pytest.fixture
+def server_in_new_york(monkeypatch):
+    """The process's local time zone is not UTC (a server set to its office's zone): what is
+    hashed or written must not change with it."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

@@ -6,7 +6,7 @@ problems a run reports, the event page's status, the integrity page's overview, 
 boundaries (the margin, the unsealed limit, the chain across a gap in the ids)."""
 
 import json
-import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -45,22 +45,6 @@ START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 def clock():
     with time_machine.travel(START, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture
-def witness(settings, tmp_path):
-    settings.AUDIT_WITNESS_PATH = str(tmp_path / "witness.jsonl")
-    return tmp_path / "witness.jsonl"
-
-
-@pytest.fixture
-def server_in_new_york(monkeypatch):
-    """The process's local time zone is not UTC: what is written must not change."""
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def record(n: int) -> list[AuditEvent]:
@@ -466,15 +450,18 @@ def test_syncing_reports_how_many_seals_it_wrote(witness):
     assert audit_witness_sync() == 0
 
 
-def signed_copy(seal: AuditSeal, **changes) -> dict:
-    """A seal row with a valid signature over changed content (someone with the key)."""
+def relink_signed(raw_sql, seal: AuditSeal) -> None:
+    """Point a seal at another predecessor and sign it again with the key ("k"): someone
+    holding the key, rewriting history."""
     from audit.verification import _body
 
-    body = _body(seal)
-    for name, value in changes.items():
-        body = body.__class__(**{**body.__dict__, name: value})
+    body = replace(_body(seal), previous_hash="f" * 64)
     seal_hash = body.hash()
-    return {"seal_hash": seal_hash, "signature": seal_signature(seal_hash, "k"), **changes}
+    raw_sql(
+        "UPDATE audit_auditseal SET previous_hash = %s, seal_hash = %s, signature = %s "
+        "WHERE id = %s",
+        [body.previous_hash, seal_hash, seal_signature(seal_hash, "k"), seal.pk],
+    )
 
 
 def test_a_signed_seal_that_does_not_follow_the_witness_is_not_witnessed(
@@ -490,12 +477,7 @@ def test_a_signed_seal_that_does_not_follow_the_witness_is_not_witnessed(
         second, third = audit_seal_new_events(
             now=timezone.now() + timedelta(seconds=1), margin_seconds=0, max_events=3
         )
-    forged = signed_copy(third, previous_hash="f" * 64)
-    raw_sql(
-        "UPDATE audit_auditseal SET previous_hash = %s, seal_hash = %s, signature = %s "
-        "WHERE id = %s",
-        [forged["previous_hash"], forged["seal_hash"], forged["signature"], third.pk],
-    )
+    relink_signed(raw_sql, third)
     with pytest.raises(AuditIntegrityError) as refused:
         audit_witness_sync()
     assert str(refused.value) == (
@@ -516,12 +498,7 @@ def test_a_signed_first_seal_that_does_not_follow_the_witness_head_is_refused(
         (second,) = audit_seal_new_events(
             now=timezone.now() + timedelta(seconds=1), margin_seconds=0
         )
-    forged = signed_copy(second, previous_hash="f" * 64)
-    raw_sql(
-        "UPDATE audit_auditseal SET previous_hash = %s, seal_hash = %s, signature = %s "
-        "WHERE id = %s",
-        [forged["previous_hash"], forged["seal_hash"], forged["signature"], second.pk],
-    )
+    relink_signed(raw_sql, second)
     with pytest.raises(AuditIntegrityError, match=f"Seal #{second.pk} is not signed"):
         audit_witness_sync()
     assert [e.seal_id for e in witness_entries(witness)] == [first.pk]

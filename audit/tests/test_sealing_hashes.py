@@ -7,7 +7,6 @@ to what is hashed, or how, fails here before it makes old logs unverifiable. No 
 
 import hashlib
 import hmac
-import time
 from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -29,17 +28,6 @@ from audit.sealing import (
 
 PARIS = timezone(timedelta(hours=1))
 MOMENT = datetime(2026, 11, 30, 10, 0, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def server_in_new_york(monkeypatch):
-    """The process's local time zone is not UTC (a server configured for its office): the
-    hashes must not change with it."""
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def sha256(text: str) -> str:

@@ -40,13 +40,6 @@ def clock():
         yield traveller
 
 
-@pytest.fixture
-def witness(settings, tmp_path):
-    """A witness file for this test."""
-    settings.AUDIT_WITNESS_PATH = str(tmp_path / "witness.jsonl")
-    return tmp_path / "witness.jsonl"
-
-
 def record(n: int, **fields) -> list[AuditEvent]:
     return [
         audit_event_record(
