@@ -7,6 +7,7 @@ the real gateway process in front of the real reference servers.
 These tests run once per mutant of verdicts.py and client.py in `make mutation`."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import anyio
 import mcp_types as types
@@ -104,8 +105,11 @@ def gateway_of(url, session, changed=None):
 
 
 def call(gateway, name="git_commit", arguments=COMMIT, context=None):
+    """Run the gateway's call in an event loop of its own thread: a browser test's Playwright
+    (sync API) may still hold a running loop in the test's thread."""
     params = types.CallToolRequestParams(name=name, arguments=arguments)
-    return anyio.run(gateway.call_tool, context or Context(), params)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, gateway.call_tool, context or Context(), params).result()
 
 
 def text_of(result) -> str:
