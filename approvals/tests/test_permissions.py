@@ -38,23 +38,6 @@ AWAY = (date(2026, 12, 2), date(2026, 12, 4))
 
 
 @pytest.fixture
-def approvers():
-    return GroupFactory(name="Mail approvers")
-
-
-@pytest.fixture
-def managers():
-    """The escalation group of the request."""
-    return GroupFactory(name="Managers")
-
-
-@pytest.fixture
-def sam():
-    """The sales rep on whose behalf the agent acts."""
-    return UserFactory(username="sam", groups=["Sales"])
-
-
-@pytest.fixture
 def request_(approvers, managers, sam):
     """A pending request made for Sam, routed to Mail approvers, escalating to Managers."""
     return ApprovalRequestFactory(
@@ -63,11 +46,6 @@ def request_(approvers, managers, sam):
         escalation_group=managers,
         created_at=NOW - timedelta(hours=1),
     )
-
-
-@pytest.fixture
-def alex(approvers):
-    return UserFactory(username="alex", groups=[Role.APPROVER.value, "Mail approvers"])
 
 
 @pytest.fixture

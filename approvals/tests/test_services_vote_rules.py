@@ -34,7 +34,6 @@ from governance.selectors import Routing
 from governance.tests.factories import (
     AgentRuntimeFactory,
     DecisionFactory,
-    GroupFactory,
     UserFactory,
 )
 
@@ -45,26 +44,6 @@ MADE = datetime(2026, 12, 3, 11, 0, tzinfo=UTC)
 NOW = MADE + timedelta(hours=1)
 PARAMS = {"to": "buyer@customer.example", "body": "20% off"}
 EDITED = {"to": "buyer@customer.example", "body": "standard pricing"}
-
-
-@pytest.fixture
-def approvers():
-    return GroupFactory(name="Mail approvers")
-
-
-@pytest.fixture
-def managers():
-    return GroupFactory(name="Managers")
-
-
-@pytest.fixture
-def sam():
-    return UserFactory(username="sam", groups=["Sales"])
-
-
-@pytest.fixture
-def alex(approvers):
-    return UserFactory(username="alex", groups=[Role.APPROVER.value, "Mail approvers"])
 
 
 @pytest.fixture
